@@ -1,0 +1,103 @@
+"""Settings of the demo site.
+
+By default it talks to the local soketi that ``scripts/demo.sh`` starts. Set
+``PUSHER_URL`` (or ``PUSHER_APP_ID``/``PUSHER_KEY``/``PUSHER_SECRET``/
+``PUSHER_CLUSTER``) to use hosted Pusher instead.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+BASE_DIR = Path(__file__).resolve().parent
+ROOT_DIR = BASE_DIR.parent
+
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "demo-only-insecure-key")
+DEBUG = os.environ.get("DJANGO_DEBUG", "1") == "1"
+ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "pusher_django",
+    "demo_project",
+]
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+]
+ROOT_URLCONF = "demo_project.urls"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+WSGI_APPLICATION = "demo_project.wsgi.application"
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": os.environ.get("DEMO_DB", str(BASE_DIR / "db.sqlite3")),
+    }
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+USE_TZ = True
+STATIC_URL = "static/"
+# pusher-js comes from npm at set-up time; it is served, never vendored.
+STATICFILES_DIRS = [("pusher-js", ROOT_DIR / "node_modules" / "pusher-js" / "dist" / "web")]
+LOGIN_REDIRECT_URL = "/"
+
+SOKETI_PORT = int(os.environ.get("SOKETI_PORT", "6001"))
+PUSHER: dict[str, Any]
+if os.environ.get("PUSHER_URL") or os.environ.get("PUSHER_APP_ID"):
+    PUSHER = {
+        key: value
+        for key, value in {
+            "APP_ID": os.environ.get("PUSHER_APP_ID"),
+            "KEY": os.environ.get("PUSHER_KEY"),
+            "SECRET": os.environ.get("PUSHER_SECRET"),
+            "CLUSTER": os.environ.get("PUSHER_CLUSTER"),
+        }.items()
+        if value
+    }
+else:
+    PUSHER = {
+        "APP_ID": "100001",
+        "KEY": "demo-key",
+        "SECRET": "demo-secret",
+        "HOST": "127.0.0.1",
+        "PORT": SOKETI_PORT,
+        "USE_TLS": False,
+    }
+PUSHER["ENCRYPTION_MASTER_KEY_BASE64"] = os.environ.get(
+    "PUSHER_ENCRYPTION_MASTER_KEY_BASE64", "ZGVtby1vbmx5LW1hc3Rlci1rZXktMzItYnl0ZXMhISE="
+)
+
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/5")
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "INFO"},
+}

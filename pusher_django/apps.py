@@ -1,0 +1,17 @@
+"""App configuration: registers the system checks; no network or database work."""
+
+from __future__ import annotations
+
+from django.apps import AppConfig
+from django.core import checks
+
+
+class PusherDjangoConfig(AppConfig):
+    name = "pusher_django"
+    verbose_name = "Pusher"
+    default_auto_field = "django.db.models.AutoField"
+
+    def ready(self) -> None:
+        from .checks import check_settings
+
+        checks.register(check_settings, "pusher")

@@ -1,0 +1,60 @@
+"""Turning application data into the ``data`` string of one event.
+
+This is the single place where plaintext can turn into what is sent, so the
+rule "never send plaintext to an encrypted channel" is enforced here for the
+REST client, the tasks and the listener alike. Sizes are measured in bytes
+of the encoded string, the way the server measures them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+
+from . import crypto
+from .channels import is_encrypted
+from .exceptions import PusherValidationError
+
+
+def serialize(data: Any) -> str:
+    """A str is sent as it is; anything else as compact JSON (dates, UUIDs, Decimals too)."""
+    if isinstance(data, str):
+        return data
+    try:
+        return json.dumps(data, cls=DjangoJSONEncoder, separators=(",", ":"), ensure_ascii=False)
+    except (TypeError, ValueError) as err:
+        raise PusherValidationError(f"Event data is not JSON-serializable: {err}") from err
+
+
+def encode_event_data(
+    channels: Sequence[str],
+    data: Any,
+    *,
+    master_key: bytes | None,
+    max_bytes: int,
+) -> str:
+    """Serialize, encrypt for an encrypted channel, and check the size limit."""
+    encoded = serialize(data)
+    encrypted = [name for name in channels if is_encrypted(name)]
+    if encrypted:
+        if len(channels) > 1:
+            raise PusherValidationError(
+                "An encrypted channel cannot be triggered together with other channels "
+                f"({', '.join(channels[:3])}...): trigger each encrypted channel on its own."
+            )
+        if master_key is None:
+            raise PusherValidationError(
+                f"{encrypted[0]!r} is an encrypted channel but "
+                "PUSHER['ENCRYPTION_MASTER_KEY_BASE64'] is not set; refusing to send plaintext."
+            )
+        encoded = crypto.encrypt(encrypted[0], encoded, master_key)
+    size = len(encoded.encode("utf-8"))
+    if size > max_bytes:
+        raise PusherValidationError(
+            f"Event data is {size} bytes{' once encrypted' if encrypted else ''}; "
+            f"the limit is {max_bytes} (PUSHER['MAX_PAYLOAD_BYTES'])."
+        )
+    return encoded

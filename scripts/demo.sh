@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Sets up and runs the whole demo: soketi, Django, a Celery worker.
+# Ctrl-C stops every process. Set PUSHER_URL to use hosted Pusher instead of soketi.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/bootstrap.sh
+
+DEMO_PORT="${DEMO_PORT:-8000}"
+export SOKETI_PORT="${SOKETI_PORT:-6001}"
+export DJANGO_SETTINGS_MODULE=demo_project.settings
+PY=.venv/bin/python
+pids=()
+
+cleanup() {
+  trap - INT TERM EXIT
+  echo "[demo] stopping..."
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  echo "[demo] stopped"
+}
+trap cleanup INT TERM EXIT
+
+run() { # run NAME COMMAND...: start in the background with prefixed output
+  local name=$1; shift
+  ( exec "$@" ) > >(sed -u "s/^/[$name] /") 2>&1 &
+  pids+=($!)
+}
+
+if [ -z "${PUSHER_URL:-}" ] && [ -z "${PUSHER_APP_ID:-}" ]; then
+  SOKETI_DEFAULT_APP_ID=100001 SOKETI_DEFAULT_APP_KEY=demo-key SOKETI_DEFAULT_APP_SECRET=demo-secret \
+  SOKETI_DEFAULT_APP_ENABLE_CLIENT_MESSAGES=true SOKETI_METRICS_SERVER_PORT="${SOKETI_METRICS_PORT:-9601}" \
+    run soketi node_modules/.bin/soketi start
+fi
+
+$PY manage.py migrate --noinput | sed -u 's/^/[migrate] /'
+$PY manage.py shell -c "
+from django.contrib.auth import get_user_model
+User = get_user_model()
+for name in ('alice', 'bob'):
+    user, _ = User.objects.get_or_create(username=name, defaults={'is_staff': True, 'is_superuser': True})
+    user.set_password(name + '-demo'); user.save()
+"
+echo "[demo] users: alice / alice-demo, bob / bob-demo (both may use the admin)"
+
+run celery .venv/bin/celery -A demo_project worker --loglevel=INFO --concurrency=2
+run django $PY manage.py runserver "127.0.0.1:$DEMO_PORT" --noreload
+echo "[demo] open http://127.0.0.1:$DEMO_PORT/ (admin: http://127.0.0.1:$DEMO_PORT/admin/) - Ctrl-C stops everything"
+wait -n "${pids[@]}" || true

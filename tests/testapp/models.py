@@ -1,0 +1,1 @@
+"""Models the broadcasting tests save."""

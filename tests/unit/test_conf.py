@@ -1,0 +1,136 @@
+"""Configuration from settings and PUSHER_URL, and the system checks."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
+
+from pusher_django.checks import check_settings
+from pusher_django.conf import get_config, parse_pusher_url, reset_config
+from pusher_django.exceptions import PusherConfigurationError
+
+GOOD = {"APP_ID": "1", "KEY": "k", "SECRET": "s"}
+MASTER = "OHRXNUZRTG5pUTFzQlFGd3J3N3Q2VFZFc0paZDEweVk="
+
+
+def ids(settings_dict, settings):
+    settings.PUSHER = settings_dict
+    return [m.id for m in check_settings()]
+
+
+def test_hosted_defaults(settings):
+    settings.PUSHER = {**GOOD, "CLUSTER": "eu"}
+    config = get_config()
+    assert config.base_url == "https://api-eu.pusher.com:443"
+    assert config.ws_url == "wss://ws-eu.pusher.com:443/app/k"
+    assert config.timeout == 5.0
+    assert config.max_payload_bytes == 10240
+
+
+def test_no_cluster_means_mt1(settings):
+    settings.PUSHER = GOOD
+    assert get_config().host == "api-mt1.pusher.com"
+
+
+def test_self_hosted_uses_host_for_websocket_too(settings):
+    settings.PUSHER = {**GOOD, "HOST": "127.0.0.1", "PORT": 6001, "USE_TLS": False}
+    config = get_config()
+    assert config.base_url == "http://127.0.0.1:6001"
+    assert config.ws_url == "ws://127.0.0.1:6001/app/k"
+
+
+def test_override_settings_is_seen_without_restart(settings):
+    settings.PUSHER = {**GOOD, "KEY": "first"}
+    assert get_config().key == "first"
+    settings.PUSHER = {**GOOD, "KEY": "second"}
+    assert get_config().key == "second"
+
+
+def test_pusher_url_setting(settings):
+    settings.PUSHER = {}
+    settings.PUSHER_URL = "http://the-key:the%2Fsecret@localhost:6001/apps/77"
+    config = get_config()
+    assert (config.app_id, config.key, config.secret) == ("77", "the-key", "the/secret")
+    assert config.base_url == "http://localhost:6001"
+    assert not config.use_tls
+
+
+def test_pusher_url_environment_variable_and_dict_wins(settings, monkeypatch):
+    settings.PUSHER = {"TIMEOUT": 2, "KEY": "override"}
+    monkeypatch.setenv("PUSHER_URL", "https://a:b@api-eu.pusher.com/apps/9")
+    reset_config()
+    config = get_config()
+    assert (config.app_id, config.key, config.secret, config.port) == ("9", "override", "b", 443)
+    assert config.timeout == 2
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("ftp://a:b@h/apps/1", "http:// or https://"),
+        ("http://h/apps/1", "KEY:SECRET@"),
+        ("http://a:b@h/app/1", "/apps/APP_ID"),
+        ("http://a:b@h:99999/apps/1", "bad port"),
+    ],
+)
+def test_malformed_pusher_url(url, message):
+    with pytest.raises(ValueError, match=message):
+        parse_pusher_url(url)
+
+
+def test_secret_never_in_repr_or_errors(settings):
+    settings.PUSHER = {**GOOD, "SECRET": "topsecret", "ENCRYPTION_MASTER_KEY_BASE64": MASTER}
+    text = repr(get_config())
+    assert "topsecret" not in text
+    assert MASTER not in text
+    settings.PUSHER = {}
+    settings.PUSHER_URL = "http://a:topsecret@h/apps/x1"
+    with pytest.raises(PusherConfigurationError) as info:
+        get_config()
+    assert "topsecret" not in str(info.value)
+    assert "APP_ID" in str(info.value)
+
+
+def test_valid_configuration_has_no_messages(settings):
+    assert ids({**GOOD, "ENCRYPTION_MASTER_KEY_BASE64": MASTER}, settings) == []
+
+
+@pytest.mark.parametrize(
+    ("pusher", "expected"),
+    [
+        ({}, ["pusher_django.E002", "pusher_django.E004", "pusher_django.E005"]),
+        ({**GOOD, "APP_ID": "abc"}, ["pusher_django.E003"]),
+        ({**GOOD, "ENCRYPTION_MASTER_KEY_BASE64": "c2hvcnQ="}, ["pusher_django.E007"]),
+        ({**GOOD, "ENCRYPTION_MASTER_KEY_BASE64": "***"}, ["pusher_django.E007"]),
+        ({**GOOD, "PORT": "6001"}, ["pusher_django.E008"]),
+        ({**GOOD, "WS_PORT": 70000}, ["pusher_django.E009"]),
+        ({**GOOD, "CLUSTER": "eu", "HOST": "127.0.0.1"}, ["pusher_django.E010"]),
+        ({**GOOD, "TIMEOUT": 0}, ["pusher_django.E011"]),
+        ({**GOOD, "USE_TLS": "yes"}, ["pusher_django.E012"]),
+        ({**GOOD, "MAX_PAYLOAD_BYTES": -1}, ["pusher_django.E013"]),
+        ({**GOOD, "CLUSTER": "EU 1"}, ["pusher_django.E014"]),
+        ({**GOOD, "HOST": "https://soketi:6001"}, ["pusher_django.E015"]),
+        ({**GOOD, "SECRETS": "typo"}, ["pusher_django.W001"]),
+        ("not a dict", ["pusher_django.E001"]),
+    ],
+)
+def test_each_misconfiguration_has_its_id(pusher, expected, settings):
+    assert ids(pusher, settings) == expected
+
+
+def test_cluster_and_matching_host_are_fine(settings):
+    assert ids({**GOOD, "CLUSTER": "eu", "HOST": "api-eu.pusher.com"}, settings) == []
+
+
+def test_bad_pusher_url_is_reported(settings):
+    settings.PUSHER_URL = "nonsense"
+    assert "pusher_django.E006" in ids({}, settings)
+
+
+def test_manage_py_check_fails_with_hint(settings):
+    settings.PUSHER = {**GOOD, "APP_ID": "abc"}
+    with pytest.raises(SystemCheckError) as info:
+        call_command("check")
+    assert "pusher_django.E003" in str(info.value)
+    assert "numeric app id" in str(info.value)
