@@ -27,10 +27,12 @@ class ChannelAttributes(TypedDict, total=False):
 
 class TriggerResult(TypedDict, total=False):
     channels: dict[str, ChannelAttributes]
+    ok: bool  # soketi answers {"ok": true} where hosted Pusher answers {}
 
 
 class BatchResult(TypedDict, total=False):
     batch: list[ChannelAttributes]
+    ok: bool
 
 
 class ChannelsResult(TypedDict):
