@@ -7,7 +7,11 @@ example from settings) never imports models or touches settings.
 from __future__ import annotations
 
 from importlib import import_module
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .authorization import channel
+    from .client import PusherClient, get_client
 
 __version__ = "0.1.0"
 

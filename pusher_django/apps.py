@@ -1,4 +1,4 @@
-"""App configuration: registers the system checks; no network or database work."""
+"""App configuration: checks and rule discovery; no network or database work."""
 
 from __future__ import annotations
 
@@ -12,6 +12,9 @@ class PusherDjangoConfig(AppConfig):
     default_auto_field = "django.db.models.AutoField"
 
     def ready(self) -> None:
+        from django.utils.module_loading import autodiscover_modules
+
         from .checks import check_settings
 
         checks.register(check_settings, "pusher")
+        autodiscover_modules("pusher_channels")

@@ -36,6 +36,7 @@ from .results import (
     UsersResult,
 )
 from .signing import channel_auth_token, compact_json, sign_rest_request, user_auth_token
+from .sockets import current_socket_id
 from .transport import Transport
 from .validation import validate_event_name, validate_socket_id, validate_user_id
 
@@ -134,7 +135,9 @@ class PusherClient:
     ) -> TriggerResult:
         """Publish one event to up to 100 channels (an encrypted channel only alone).
 
-        ``socket_id`` excludes that connection (usually the sender's);
+        ``socket_id`` excludes that connection (usually the sender's); by
+        default it is the current request's ``X-Socket-ID`` (see
+        :class:`~pusher_django.middleware.SocketIdMiddleware`);
         ``info`` asks for ``subscription_count`` / ``user_count`` in the answer.
         """
         names = _channel_list(channels)
@@ -143,6 +146,7 @@ class PusherClient:
             "data": self._encode(names, data),
             "channels": names,
         }
+        socket_id = socket_id or current_socket_id()
         if socket_id is not None:
             body["socket_id"] = validate_socket_id(socket_id)
         attributes = info_rules.for_trigger(info, names)
@@ -171,8 +175,9 @@ class PusherClient:
             "name": validate_event_name(event["name"]),
             "data": self._encode([channel], event["data"]),
         }
-        if event.get("socket_id") is not None:
-            item["socket_id"] = validate_socket_id(event["socket_id"])
+        socket_id = event.get("socket_id") or current_socket_id()
+        if socket_id is not None:
+            item["socket_id"] = validate_socket_id(socket_id)
         attributes = info_rules.for_trigger(event.get("info"), [channel])
         if attributes:
             item["info"] = ",".join(attributes)

@@ -41,6 +41,14 @@ DEFAULTS: dict[str, Any] = {
     "TIMEOUT": 5,
     # Hosted Pusher refuses event data over 10 KB; self-hosted servers may allow more.
     "MAX_PAYLOAD_BYTES": 10240,
+    "AUTH": {
+        # Dotted path of a ChannelPolicy subclass replacing the @channel rules.
+        "POLICY": None,
+        # Dotted path of callable(user) -> str: the presence user id (default: the pk).
+        "PRESENCE_USER_ID": None,
+        # Dotted path of callable(request) -> dict: the user data of pusher.signin().
+        "USER_DATA": None,
+    },
 }
 
 DEFAULT_CLUSTER = "mt1"

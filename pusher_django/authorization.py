@@ -1,0 +1,146 @@
+"""Channel authorization rules declared in Python.
+
+Projects declare who may join which channel with ``@channel("pattern")`` in
+``<app>/pusher_channels.py`` modules, discovered at start-up like
+``admin.py``. A pattern's ``{name}`` placeholders become keyword arguments.
+A rule returns a falsy value to deny, ``True`` to allow or, for presence
+channels, a dict of ``user_info``. Channels that need authorization and match
+no rule are denied. Projects that prefer a class can set
+``PUSHER["AUTH"]["POLICY"]`` to the dotted path of a :class:`ChannelPolicy`
+subclass.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
+from django.http import HttpRequest
+from django.utils.module_loading import import_string
+
+from .conf import section
+
+logger = logging.getLogger(__name__)
+
+Rule = Callable[..., Any]
+_PLACEHOLDER_RE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_VALUE = r"[-a-zA-Z0-9_=@,.;]+?"
+
+
+@dataclass(frozen=True)
+class ChannelRule:
+    pattern: str
+    regex: re.Pattern[str]
+    func: Rule
+    allow_anonymous: bool
+    wants_request: bool
+
+    def match(self, channel: str) -> dict[str, str] | None:
+        found = self.regex.fullmatch(channel)
+        return found.groupdict() if found else None
+
+
+def compile_pattern(pattern: str) -> re.Pattern[str]:
+    """``"presence-room-{room_id}"`` → a regex capturing ``room_id``."""
+    parts: list[str] = []
+    last = 0
+    for found in _PLACEHOLDER_RE.finditer(pattern):
+        parts.append(re.escape(pattern[last : found.start()]))
+        parts.append(f"(?P<{found[1]}>{_VALUE})")
+        last = found.end()
+    parts.append(re.escape(pattern[last:]))
+    try:
+        return re.compile("".join(parts))
+    except re.error as err:
+        raise ImproperlyConfigured(f"Invalid channel pattern {pattern!r}: {err}") from err
+
+
+class RuleRegistry:
+    """The rules of this process, in declaration order."""
+
+    def __init__(self) -> None:
+        self._rules: dict[str, ChannelRule] = {}
+
+    def register(self, pattern: str, func: Rule, *, allow_anonymous: bool = False) -> None:
+        existing = self._rules.get(pattern)
+        if existing is not None and existing.func is not func:
+            raise ImproperlyConfigured(
+                f"Two channel rules for {pattern!r}: {_name(existing.func)} and {_name(func)}."
+            )
+        parameters = inspect.signature(func).parameters
+        self._rules[pattern] = ChannelRule(
+            pattern=pattern,
+            regex=compile_pattern(pattern),
+            func=func,
+            allow_anonymous=allow_anonymous,
+            wants_request="request" in parameters,
+        )
+
+    def find(self, channel: str) -> tuple[ChannelRule, dict[str, str]] | None:
+        for rule in self._rules.values():
+            captured = rule.match(channel)
+            if captured is not None:
+                return rule, captured
+        return None
+
+    def unregister(self, pattern: str) -> None:
+        self._rules.pop(pattern, None)
+
+    def __contains__(self, pattern: str) -> bool:
+        return pattern in self._rules
+
+
+def _name(func: Rule) -> str:
+    return f"{getattr(func, '__module__', '?')}.{getattr(func, '__qualname__', func)}"
+
+
+registry = RuleRegistry()
+
+
+def channel(pattern: str, *, allow_anonymous: bool = False) -> Callable[[Rule], Rule]:
+    """Register the decorated function as the rule for channels matching ``pattern``.
+
+    Anonymous users are denied before the rule runs unless ``allow_anonymous``.
+    A rule with a ``request`` parameter also receives the request.
+    """
+
+    def decorate(func: Rule) -> Rule:
+        registry.register(pattern, func, allow_anonymous=allow_anonymous)
+        return func
+
+    return decorate
+
+
+class ChannelPolicy:
+    """Decides whether a request may subscribe to a channel.
+
+    ``authorize`` returns a falsy value (deny), ``True`` (allow) or a dict of
+    presence ``user_info``. Subclass it and name the subclass in
+    ``PUSHER["AUTH"]["POLICY"]`` to replace (or extend) the rule registry.
+    """
+
+    def authorize(self, request: HttpRequest, channel: str) -> bool | dict[str, Any] | None:
+        found = registry.find(channel)
+        if found is None:
+            logger.info("No channel rule matches %s; denied", channel)
+            return False
+        rule, captured = found
+        user = request.user
+        if not user.is_authenticated and not rule.allow_anonymous:
+            return False
+        if rule.wants_request:
+            return rule.func(user, request=request, **captured)  # type: ignore[no-any-return]
+        return rule.func(user, **captured)  # type: ignore[no-any-return]
+
+
+def get_policy() -> ChannelPolicy:
+    path = section("AUTH")["POLICY"]
+    if not path:
+        return ChannelPolicy()
+    policy_class = import_string(path) if isinstance(path, str) else path
+    return policy_class()  # type: ignore[no-any-return]

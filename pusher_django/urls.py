@@ -1,0 +1,12 @@
+"""Mount with ``path("pusher/", include("pusher_django.urls"))``."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("auth/", views.channel_auth, name="pusher-auth"),
+    path("user-auth/", views.user_auth, name="pusher-user-auth"),
+]

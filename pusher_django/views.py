@@ -1,0 +1,126 @@
+"""HTTP endpoints for pusher-js: channel authorization and user sign-in.
+
+Both accept what pusher-js sends (form-encoded ``socket_id`` and
+``channel_name``) and JSON, keep CSRF protection on (pusher-js passes the
+token in an ``X-CSRFToken`` header), and answer every failure with a short
+JSON error and a 4xx status, never a 500 and never a secret.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser
+from django.http import HttpRequest, JsonResponse
+from django.utils.module_loading import import_string
+from django.views.decorators.http import require_POST
+
+from .authorization import get_policy
+from .channels import channel_kind, validate_channel_name
+from .client import get_client
+from .conf import section
+from .exceptions import PusherError, PusherValidationError
+from .validation import validate_socket_id
+
+logger = logging.getLogger(__name__)
+
+
+class BadRequest(Exception):
+    pass
+
+
+def error(message: str, status: int) -> JsonResponse:
+    return JsonResponse({"error": message}, status=status)
+
+
+def _fields(request: HttpRequest) -> Mapping[str, Any]:
+    if request.content_type == "application/json":
+        try:
+            data = json.loads(request.body or b"{}")
+        except (ValueError, UnicodeDecodeError) as err:
+            raise BadRequest("The request body is not valid JSON.") from err
+        if not isinstance(data, dict):
+            raise BadRequest("The JSON body must be an object.")
+        return data
+    return request.POST
+
+
+def _socket_id(fields: Mapping[str, Any]) -> str:
+    try:
+        return validate_socket_id(fields.get("socket_id"))
+    except PusherValidationError as err:
+        raise BadRequest(str(err)) from err
+
+
+def _user(request: HttpRequest) -> Any:
+    return getattr(request, "user", None) or AnonymousUser()
+
+
+def presence_user_id(user: Any) -> str | None:
+    """The presence user id: ``PUSHER["AUTH"]["PRESENCE_USER_ID"]`` or the user's pk."""
+    path = section("AUTH")["PRESENCE_USER_ID"]
+    if path:
+        value = import_string(path)(user)
+        return None if value in (None, "") else str(value)
+    return str(user.pk) if user.is_authenticated else None
+
+
+def default_user_data(request: HttpRequest) -> dict[str, Any]:
+    user = _user(request)
+    return {"id": str(user.pk), "user_info": {"name": user.get_username()}}
+
+
+@require_POST
+def channel_auth(request: HttpRequest) -> JsonResponse:
+    """``pusher/auth/``: authorize one private, presence or encrypted subscription."""
+    try:
+        fields = _fields(request)
+        socket_id = _socket_id(fields)
+        channel = validate_channel_name(fields.get("channel_name"))
+    except (BadRequest, PusherValidationError) as err:
+        return error(str(err), 400)
+    kind = channel_kind(channel)
+    if not kind.needs_auth:
+        return error(f"{kind.label.capitalize()} channels need no authorization.", 400)
+    user = _user(request)
+    try:
+        verdict = get_policy().authorize(request, channel)
+        user_id = presence_user_id(user) if verdict and kind.is_presence else None
+    except Exception:
+        logger.exception("Channel rule for %s raised; denied", channel)
+        return error("Forbidden.", 403)
+    if not verdict or (kind.is_presence and user_id is None):
+        logger.info("Denied %s to user %s", channel, user.pk if user.is_authenticated else "-")
+        return error("Forbidden.", 403)
+    user_data = None
+    if kind.is_presence:
+        info = verdict if isinstance(verdict, Mapping) else None
+        user_data = {"user_id": user_id, "user_info": info}
+    try:
+        payload = get_client().authorize_channel(socket_id, channel, user_data)
+    except PusherValidationError as err:
+        logger.warning("Could not authorize %s: %s", channel, err)
+        return error(str(err), 400)
+    return JsonResponse(payload)
+
+
+@require_POST
+def user_auth(request: HttpRequest) -> JsonResponse:
+    """``pusher/user-auth/``: sign the user in for ``pusher.signin()``."""
+    try:
+        socket_id = _socket_id(_fields(request))
+    except BadRequest as err:
+        return error(str(err), 400)
+    if not _user(request).is_authenticated:
+        return error("Sign in first.", 403)
+    path = section("AUTH")["USER_DATA"]
+    try:
+        user_data = import_string(path)(request) if path else default_user_data(request)
+        payload = get_client().authenticate_user(socket_id, user_data)
+    except PusherError as err:
+        logger.warning("Could not sign in user %s: %s", _user(request).pk, err)
+        return error(str(err), 400)
+    return JsonResponse(payload)

@@ -1,0 +1,67 @@
+"""X-Socket-ID exclusion for triggers made while serving a request."""
+
+from __future__ import annotations
+
+import logging
+
+from django.http import HttpResponse
+from django.test import RequestFactory
+
+from pusher_django.client import PusherClient
+from pusher_django.conf import get_config
+from pusher_django.middleware import SocketIdMiddleware
+from pusher_django.sockets import current_socket_id, include_sender
+
+from .test_client import RecordingTransport
+
+
+def serve(headers, view):
+    request = RequestFactory().post("/", headers=headers)
+    return SocketIdMiddleware(view)(request)
+
+
+def make_client():
+    return PusherClient(get_config(), RecordingTransport())  # type: ignore[arg-type]
+
+
+def test_trigger_during_request_excludes_sender():
+    client = make_client()
+
+    def view(request):
+        client.trigger("a", "e", {})
+        client.trigger_batch([{"channel": "b", "name": "e", "data": 1}])
+        return HttpResponse()
+
+    serve({"X-Socket-ID": "11.22"}, view)
+    bodies = [body for *_, body in client.transport.sent]
+    assert bodies[0]["socket_id"] == "11.22"
+    assert bodies[1]["batch"][0]["socket_id"] == "11.22"
+    assert current_socket_id() is None
+
+
+def test_explicit_socket_id_wins_and_include_sender_opts_out():
+    client = make_client()
+
+    def view(request):
+        client.trigger("a", "e", {}, socket_id="9.9")
+        with include_sender():
+            client.trigger("a", "e", {})
+        return HttpResponse()
+
+    serve({"X-Socket-ID": "11.22"}, view)
+    first, second = [body for *_, body in client.transport.sent]
+    assert first["socket_id"] == "9.9"
+    assert "socket_id" not in second
+
+
+def test_malformed_header_is_ignored_with_warning(caplog):
+    seen = []
+
+    def view(request):
+        seen.append((current_socket_id(), request.pusher_socket_id))
+        return HttpResponse()
+
+    with caplog.at_level(logging.WARNING, logger="pusher_django"):
+        serve({"X-Socket-ID": "1.2; DROP"}, view)
+    assert seen == [(None, None)]
+    assert "Ignoring malformed X-Socket-ID" in caplog.text
