@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .authorization import channel
+    from .broadcasting import Broadcast, broadcasts
     from .client import PusherClient, get_client
 
 __version__ = "0.1.0"

@@ -14,7 +14,9 @@ class PusherDjangoConfig(AppConfig):
     def ready(self) -> None:
         from django.utils.module_loading import autodiscover_modules
 
+        from . import users
         from .checks import check_settings
 
         checks.register(check_settings, "pusher")
+        users.connect()
         autodiscover_modules("pusher_channels")

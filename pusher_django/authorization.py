@@ -138,6 +138,19 @@ class ChannelPolicy:
         return rule.func(user, **captured)  # type: ignore[no-any-return]
 
 
+def user_id_for(user: Any) -> str | None:
+    """The Pusher user id of a Django user: ``PUSHER["AUTH"]["PRESENCE_USER_ID"]`` or the pk.
+
+    Used for presence members, the default sign-in data and terminating
+    connections, so that all three agree.
+    """
+    path = section("AUTH")["PRESENCE_USER_ID"]
+    if path:
+        value = import_string(path)(user)
+        return None if value in (None, "") else str(value)
+    return str(user.pk) if user.is_authenticated else None
+
+
 def get_policy() -> ChannelPolicy:
     path = section("AUTH")["POLICY"]
     if not path:

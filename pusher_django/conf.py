@@ -49,6 +49,16 @@ DEFAULTS: dict[str, Any] = {
         # Dotted path of callable(request) -> dict: the user data of pusher.signin().
         "USER_DATA": None,
     },
+    "CELERY": {
+        "QUEUE": None,  # None: Celery's default queue
+        "MAX_RETRIES": 10,
+        "RETRY_BACKOFF": 1.0,  # seconds before the first retry, doubled each time
+        "RETRY_BACKOFF_MAX": 300.0,
+    },
+    "USERS": {
+        "TERMINATE_ON_DEACTIVATE": True,  # is_active False or user deleted
+        "TERMINATE_ON_LOGOUT": False,
+    },
 }
 
 DEFAULT_CLUSTER = "mt1"

@@ -18,7 +18,7 @@ from django.http import HttpRequest, JsonResponse
 from django.utils.module_loading import import_string
 from django.views.decorators.http import require_POST
 
-from .authorization import get_policy
+from .authorization import get_policy, user_id_for
 from .channels import channel_kind, validate_channel_name
 from .client import get_client
 from .conf import section
@@ -59,18 +59,9 @@ def _user(request: HttpRequest) -> Any:
     return getattr(request, "user", None) or AnonymousUser()
 
 
-def presence_user_id(user: Any) -> str | None:
-    """The presence user id: ``PUSHER["AUTH"]["PRESENCE_USER_ID"]`` or the user's pk."""
-    path = section("AUTH")["PRESENCE_USER_ID"]
-    if path:
-        value = import_string(path)(user)
-        return None if value in (None, "") else str(value)
-    return str(user.pk) if user.is_authenticated else None
-
-
 def default_user_data(request: HttpRequest) -> dict[str, Any]:
     user = _user(request)
-    return {"id": str(user.pk), "user_info": {"name": user.get_username()}}
+    return {"id": user_id_for(user), "user_info": {"name": user.get_username()}}
 
 
 @require_POST
@@ -88,7 +79,7 @@ def channel_auth(request: HttpRequest) -> JsonResponse:
     user = _user(request)
     try:
         verdict = get_policy().authorize(request, channel)
-        user_id = presence_user_id(user) if verdict and kind.is_presence else None
+        user_id = user_id_for(user) if verdict and kind.is_presence else None
     except Exception:
         logger.exception("Channel rule for %s raised; denied", channel)
         return error("Forbidden.", 403)

@@ -9,8 +9,11 @@ import pytest
 
 from pusher_django.conf import reset_config
 
+from . import celery_app  # noqa: F401 - binds the shared tasks to the test broker
+from .support.proxy import RestProxy
 from .support.pusherjs import PusherJs
 from .support.soketi import Soketi
+from .support.worker import CeleryWorker
 
 
 @pytest.fixture(autouse=True)
@@ -50,3 +53,28 @@ def pusher_js(soketi: Soketi) -> Iterator[Callable[..., PusherJs]]:
     yield make
     for client in clients:
         client.close()
+
+
+@pytest.fixture(scope="session")
+def rest_proxy(soketi: Soketi) -> Iterator[RestProxy]:
+    proxy = RestProxy(soketi.port)
+    yield proxy
+    proxy.close()
+
+
+@pytest.fixture(scope="session")
+def celery_worker(rest_proxy: RestProxy) -> Iterator[CeleryWorker]:
+    """One real worker per session, on its own queue, reaching soketi through the proxy."""
+    worker = CeleryWorker(rest_proxy.port)
+    yield worker
+    worker.stop()
+
+
+@pytest.fixture
+def broadcasting(soketi: Soketi, settings: Any, celery_worker: CeleryWorker, rest_proxy: RestProxy):
+    """Settings that send broadcasts to the session's worker; the proxy starts clean."""
+    settings.PUSHER = soketi.pusher_settings(CELERY={"QUEUE": celery_worker.queue})
+    rest_proxy.reset()
+    rest_proxy.down = False
+    yield rest_proxy
+    rest_proxy.down = False

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 SECRET_KEY = "tests-only-not-secret"
 DEBUG = False
 USE_TZ = True
@@ -55,3 +57,17 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "loggers": {"pusher_django": {"level": "DEBUG", "handlers": [], "propagate": True}},
 }
+
+# Redis database 11 is this suite's broker; a test worker reads its own queue.
+CELERY_BROKER_URL = os.environ.get("TEST_CELERY_BROKER", "redis://127.0.0.1:6379/11")
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+if os.environ.get("TEST_PUSHER_URL"):  # inside the Celery worker started by the tests
+    PUSHER_URL = os.environ["TEST_PUSHER_URL"]
+    PUSHER = {
+        "ENCRYPTION_MASTER_KEY_BASE64": PUSHER["ENCRYPTION_MASTER_KEY_BASE64"],
+        "TIMEOUT": 2,
+        "CELERY": {"MAX_RETRIES": 100, "RETRY_BACKOFF": 0.2, "RETRY_BACKOFF_MAX": 1.0},
+    }

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pusher_django import channel
+from pusher_django import Broadcast, broadcasts, channel
+
+from .models import Message, Note
 
 
 @channel("private-room-{room_id}")
@@ -52,3 +54,25 @@ def vip(user: Any, name: str, request: Any) -> bool:
 @channel("private-boom-{name}")
 def boom(user: Any, name: str) -> bool:
     raise RuntimeError("rule bug")
+
+
+@broadcasts(Message)
+class MessageBroadcast(Broadcast):
+    on = ("created", "updated", "deleted")
+
+    def channels(self, instance: Any, action: str) -> list[str]:
+        return [f"private-encrypted-room-{instance.room_id}"]
+
+    def event(self, instance: Any, action: str) -> str:
+        return f"message.{action}"
+
+    def data(self, instance: Any, action: str) -> dict[str, Any]:
+        return {"id": instance.pk, "text": instance.text}
+
+
+@broadcasts(Note)
+class NoteBroadcast(Broadcast):
+    on = ("created", "deleted")
+
+    def should_broadcast(self, instance: Any, action: str) -> bool:
+        return not instance.secret

@@ -1,0 +1,75 @@
+"""An HTTP proxy in front of soketi's REST API that counts requests and can go down.
+
+soketi cannot be made unreachable for the worker alone (stopping it would drop
+the websocket subscribers too), so the worker talks to soketi through this.
+"""
+
+from __future__ import annotations
+
+import http.client
+import threading
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class RestProxy:
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.down = False
+        self.requests: Counter[str] = Counter()
+        self.refused = 0
+        self._lock = threading.Lock()
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+            def _forward(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                path = self.path.split("?", 1)[0]
+                with proxy._lock:
+                    if proxy.down:
+                        proxy.refused += 1
+                        self.close_connection = True
+                        self.connection.close()
+                        return
+                    proxy.requests[f"{self.command} {path}"] += 1
+                upstream = http.client.HTTPConnection("127.0.0.1", proxy.target_port, timeout=5)
+                headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+                upstream.request(self.command, self.path, body=body, headers=headers)
+                response = upstream.getresponse()
+                payload = response.read()
+                self.send_response(response.status)
+                self.send_header("Content-Type", response.getheader("Content-Type", "text/plain"))
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+                upstream.close()
+
+            do_GET = _forward
+            do_POST = _forward
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def posts(self, suffix: str) -> int:
+        with self._lock:
+            return sum(
+                n
+                for key, n in self.requests.items()
+                if key.startswith("POST") and key.endswith(suffix)
+            )
+
+    def reset(self) -> None:
+        with self._lock:
+            self.requests.clear()
+            self.refused = 0
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
