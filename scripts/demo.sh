@@ -14,15 +14,21 @@ pids=()
 cleanup() {
   trap - INT TERM EXIT
   echo "[demo] stopping..."
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
+  for _ in $(seq 100); do
+    alive=0
+    for pid in "${pids[@]}"; do kill -0 -- "-$pid" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && break
+    sleep 0.1
+  done
+  for pid in "${pids[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || true; done
   echo "[demo] stopped"
+  exit 0
 }
 trap cleanup INT TERM EXIT
 
-run() { # run NAME COMMAND...: start in the background with prefixed output
-  local name=$1; shift
-  ( exec "$@" ) > >(sed -u "s/^/[$name] /") 2>&1 &
+run() { # run NAME COMMAND...: start in its own process group, output prefixed with [NAME]
+  setsid bash -c 'name=$1; shift; "$@" 2>&1 | sed -u "s/^/[$name] /"' _ "$@" &
   pids+=($!)
 }
 
