@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from celery import Task, shared_task
@@ -51,6 +51,16 @@ def _refuse(task_name: str, error: PusherError) -> PusherError:
     return error
 
 
+def _call(task: Task[Any, Any], call: Callable[[], Any]) -> Any:
+    """Run one REST call: retry it if transient, refuse it (no retry) otherwise."""
+    try:
+        return call()
+    except PusherTransientError as err:
+        raise _retry(task, err) from err
+    except PusherError as err:
+        raise _refuse(task.name, err) from err
+
+
 @shared_task(bind=True, name="pusher_django.trigger", max_retries=None)
 def trigger(
     self: Task[Any, Any],
@@ -60,12 +70,10 @@ def trigger(
     socket_id: str | None = None,
     info: str | list[str] | None = None,
 ) -> Any:
-    try:
-        return get_client().trigger(channels, event, data, socket_id=socket_id, info=info)
-    except PusherTransientError as err:
-        raise _retry(self, err) from err
-    except PusherError as err:
-        raise _refuse(self.name, err) from err
+    client = get_client()
+    return _call(
+        self, lambda: client.trigger(channels, event, data, socket_id=socket_id, info=info)
+    )
 
 
 def send_in_order(events: list[dict[str, Any]]) -> Iterator[int]:
@@ -100,19 +108,9 @@ def trigger_batch(self: Task[Any, Any], events: list[dict[str, Any]]) -> int:
 
 @shared_task(bind=True, name="pusher_django.terminate_user_connections", max_retries=None)
 def terminate_user_connections(self: Task[Any, Any], user_id: str) -> Any:
-    try:
-        return get_client().terminate_user_connections(user_id)
-    except PusherTransientError as err:
-        raise _retry(self, err) from err
-    except PusherError as err:
-        raise _refuse(self.name, err) from err
+    return _call(self, lambda: get_client().terminate_user_connections(user_id))
 
 
 @shared_task(bind=True, name="pusher_django.send_to_user", max_retries=None)
 def send_to_user(self: Task[Any, Any], user_id: str, event: str, data: Any) -> Any:
-    try:
-        return get_client().send_to_user(user_id, event, data)
-    except PusherTransientError as err:
-        raise _retry(self, err) from err
-    except PusherError as err:
-        raise _refuse(self.name, err) from err
+    return _call(self, lambda: get_client().send_to_user(user_id, event, data))
