@@ -73,9 +73,6 @@ class Broadcast:
         send_after_commit(events, using=router.db_for_write(type(instance), instance=instance))
 
 
-registry: dict[type[Model], Broadcast] = {}
-
-
 def broadcasts(model: type[Model]) -> Any:
     """Class decorator: connect a :class:`Broadcast` subclass to ``model``'s signals."""
 
@@ -85,7 +82,6 @@ def broadcasts(model: type[Model]) -> Any:
             raise ValueError(f"{cls.__name__}.on has unknown actions: {sorted(invalid)}")
         cls.model = model
         broadcast = cls()
-        registry[model] = broadcast
         uid = f"pusher_django.broadcast.{model._meta.label}"
 
         def saved(
@@ -105,27 +101,17 @@ def broadcasts(model: type[Model]) -> Any:
 
 
 @contextlib.contextmanager
-def _suppress() -> Iterator[None]:
-    token = _suppressed.set(True)
-    try:
-        yield
-    finally:
-        _suppressed.reset(token)
-
-
-class suppress_broadcasts(contextlib.ContextDecorator):  # noqa: N801 - reads like a function
+def suppress_broadcasts() -> Iterator[None]:
     """``with suppress_broadcasts():`` or ``@suppress_broadcasts()``: no model broadcasts.
 
     For bulk imports, data migrations and fixtures; explicit
     :func:`trigger_on_commit` calls still send.
     """
-
-    def __enter__(self) -> None:
-        self._cm = _suppress()
-        self._cm.__enter__()
-
-    def __exit__(self, *exc: object) -> None:
-        self._cm.__exit__(None, None, None)
+    token = _suppressed.set(True)
+    try:
+        yield
+    finally:
+        _suppressed.reset(token)
 
 
 __all__ = ["Broadcast", "broadcasts", "suppress_broadcasts", "trigger_on_commit"]

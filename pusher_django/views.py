@@ -48,13 +48,6 @@ def _fields(request: HttpRequest) -> Mapping[str, Any]:
     return request.POST
 
 
-def _socket_id(fields: Mapping[str, Any]) -> str:
-    try:
-        return validate_socket_id(fields.get("socket_id"))
-    except PusherValidationError as err:
-        raise BadRequest(str(err)) from err
-
-
 def _user(request: HttpRequest) -> Any:
     return getattr(request, "user", None) or AnonymousUser()
 
@@ -69,7 +62,7 @@ def channel_auth(request: HttpRequest) -> JsonResponse:
     """``pusher/auth/``: authorize one private, presence or encrypted subscription."""
     try:
         fields = _fields(request)
-        socket_id = _socket_id(fields)
+        socket_id = validate_socket_id(fields.get("socket_id"))
         channel = validate_channel_name(fields.get("channel_name"))
     except (BadRequest, PusherValidationError) as err:
         return error(str(err), 400)
@@ -102,8 +95,8 @@ def channel_auth(request: HttpRequest) -> JsonResponse:
 def user_auth(request: HttpRequest) -> JsonResponse:
     """``pusher/user-auth/``: sign the user in for ``pusher.signin()``."""
     try:
-        socket_id = _socket_id(_fields(request))
-    except BadRequest as err:
+        socket_id = validate_socket_id(_fields(request).get("socket_id"))
+    except (BadRequest, PusherValidationError) as err:
         return error(str(err), 400)
     if not _user(request).is_authenticated:
         return error("Sign in first.", 403)
