@@ -59,6 +59,25 @@ DEFAULTS: dict[str, Any] = {
         "TERMINATE_ON_DEACTIVATE": True,  # is_active False or user deleted
         "TERMINATE_ON_LOGOUT": False,
     },
+    "LISTENER": {
+        "CHANNELS": [],  # joined by `manage.py pusher_listen` in addition to --channel
+        "USER_ID": "pusher-django-listener",  # the listener's presence member id / sign-in id
+        "USER_INFO": None,  # its presence user_info
+        "SIGNIN": True,  # pusher:signin, needed by servers with authorized connections
+        "ACTIVITY_TIMEOUT": 120.0,  # seconds of silence before a ping (server's value if lower)
+        "PONG_TIMEOUT": 30.0,  # seconds to wait for the pong before reconnecting
+        "RECONNECT_BACKOFF": 1.0,  # first delay after a failure, doubled each time
+        "RECONNECT_BACKOFF_MAX": 60.0,
+        "CLIENT_EVENTS_PER_SECOND": 10,  # Pusher's client event limit per connection
+        "LOCK_URL": None,  # Redis URL for --lock (default: CELERY_BROKER_URL)
+        "LOCK_TTL": 15.0,  # seconds before a dead lock holder is replaced
+    },
+    "WEBHOOKS": {
+        "ASYNC": False,  # True: verify, enqueue a Celery task, answer 200 at once
+        "MAX_AGE": 300,  # seconds; older deliveries (time_ms) are refused, None disables
+        "DEDUP_TTL": 600,  # seconds a handled event is remembered (retried deliveries)
+        "CACHE": "default",  # cache alias for that memory
+    },
 }
 
 DEFAULT_CLUSTER = "mt1"

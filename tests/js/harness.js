@@ -62,6 +62,8 @@ function connect(cmd) {
   pusher.connection.bind('message', (msg) => {
     if (msg.event === 'pusher:signin_success') emit({ type: 'signin_success' });
     if (msg.event === 'pusher:error') emit({ type: 'pusher_error', data: msg.data });
+    // bind_global callbacks get no metadata, so the sender of a client event is read here.
+    if (msg.user_id !== undefined) emit({ type: 'event_sender', channel: msg.channel, event: msg.event, user_id: msg.user_id });
   });
 }
 
@@ -79,9 +81,9 @@ function subscribe(name) {
   channel.bind('pusher:member_added', (m) => emit({ type: 'member_added', channel: name, id: m.id, info: m.info === undefined ? null : m.info }));
   channel.bind('pusher:member_removed', (m) => emit({ type: 'member_removed', channel: name, id: m.id, info: m.info === undefined ? null : m.info }));
   channel.bind('pusher:cache_miss', () => emit({ type: 'cache_miss', channel: name }));
-  channel.bind_global((event, data, metadata) => {
+  channel.bind_global((event, data) => {
     if (event.startsWith('pusher:')) return;
-    emit({ type: 'event', channel: name, event, data, user_id: metadata && metadata.user_id ? metadata.user_id : null });
+    emit({ type: 'event', channel: name, event, data });
   });
 }
 

@@ -1,0 +1,144 @@
+"""The Pusher websocket protocol (version 7) as pure functions.
+
+Frames are parsed and built here and nowhere else, so the quirks live in one
+place: ``data`` arrives as a JSON string for channel events but as an object
+for some system events (soketi sends objects for ``pusher:error``,
+``pusher:pong``, ``pusher:subscription_error``), and close codes decide
+whether to reconnect. No I/O happens in this module.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+from urllib.parse import urlencode
+
+from pusher_django import __version__
+
+PROTOCOL_VERSION = 7
+CLIENT_NAME = "pusher-django"
+
+
+class ProtocolError(ValueError):
+    """A frame that is not a Pusher message (bad JSON, no ``event``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One decoded frame. ``data`` is decoded JSON when it was JSON, else the raw value."""
+
+    event: str
+    channel: str | None = None
+    data: Any = None
+    user_id: str | None = None
+    raw_data: Any = None
+
+
+def connection_url(ws_url: str) -> str:
+    """The URL to open: ``ws[s]://host:port/app/<key>?protocol=7&client=...&version=...``."""
+    query = urlencode({"protocol": PROTOCOL_VERSION, "client": CLIENT_NAME, "version": __version__})
+    return f"{ws_url}?{query}"
+
+
+def decode_data(data: Any) -> Any:
+    """Like pusher-js: a string is parsed as JSON when it is JSON, else kept as it is."""
+    if isinstance(data, str):
+        try:
+            return json.loads(data)
+        except ValueError:
+            return data
+    return data
+
+
+def parse(frame: str | bytes) -> Message:
+    """Decode one text frame; raise :class:`ProtocolError` for anything else."""
+    if isinstance(frame, bytes):
+        raise ProtocolError("binary frames are not part of the Pusher protocol")
+    try:
+        payload = json.loads(frame)
+    except ValueError as err:
+        raise ProtocolError(f"frame is not JSON: {frame[:80]!r}") from err
+    if not isinstance(payload, dict) or not isinstance(payload.get("event"), str):
+        raise ProtocolError(f"frame has no event name: {frame[:80]!r}")
+    channel = payload.get("channel")
+    user_id = payload.get("user_id")
+    raw = payload.get("data")
+    return Message(
+        event=payload["event"],
+        channel=channel if isinstance(channel, str) else None,
+        data=decode_data(raw),
+        user_id=str(user_id) if user_id is not None else None,
+        raw_data=raw,
+    )
+
+
+def frame(event: str, data: Any, channel: str | None = None) -> str:
+    """Encode one client → server message."""
+    message: dict[str, Any] = {"event": event, "data": data}
+    if channel is not None:
+        message["channel"] = channel
+    return json.dumps(message, separators=(",", ":"), ensure_ascii=False)
+
+
+def pong() -> str:
+    return frame("pusher:pong", {})
+
+
+def ping() -> str:
+    return frame("pusher:ping", {})
+
+
+def subscribe(channel: str, auth: str | None = None, channel_data: str | None = None) -> str:
+    data: dict[str, Any] = {"channel": channel, "auth": auth or ""}
+    if channel_data is not None:
+        data["channel_data"] = channel_data
+    return frame("pusher:subscribe", data)
+
+
+def unsubscribe(channel: str) -> str:
+    return frame("pusher:unsubscribe", {"channel": channel})
+
+
+def signin(auth: str, user_data: str) -> str:
+    return frame("pusher:signin", {"auth": auth, "user_data": user_data})
+
+
+def handshake(message: Message) -> tuple[str, float | None]:
+    """Socket id and server activity timeout (seconds) of ``connection_established``."""
+    data = message.data if isinstance(message.data, dict) else {}
+    socket_id = data.get("socket_id")
+    if not isinstance(socket_id, str):
+        raise ProtocolError("connection_established without a socket_id")
+    timeout = data.get("activity_timeout")
+    return socket_id, float(timeout) if isinstance(timeout, int | float) else None
+
+
+def error_details(message: Message) -> tuple[int | None, str]:
+    """``(code, message)`` of a ``pusher:error`` frame, tolerant of odd shapes."""
+    data = message.data if isinstance(message.data, dict) else {}
+    code = data.get("code")
+    text = data.get("message") or (message.data if isinstance(message.data, str) else "")
+    return (code if isinstance(code, int) else None), str(text)
+
+
+class CloseAction(Enum):
+    """What to do after the server closed the connection with a given code."""
+
+    STOP = "stop"  # 4000-4099 (and >= 4300, like pusher-js): do not reconnect unchanged
+    BACKOFF = "backoff"  # 4100-4199 and network failures: reconnect after a delay
+    RECONNECT = "reconnect"  # 4200-4299: reconnect at once
+
+
+def close_action(code: int | None) -> CloseAction:
+    """The Pusher rule for a close code; anything that is not a Pusher code backs off."""
+    if code is None or code < 4000:
+        return CloseAction.BACKOFF
+    if code < 4100:
+        return CloseAction.STOP
+    if code < 4200:
+        return CloseAction.BACKOFF
+    if code < 4300:
+        return CloseAction.RECONNECT
+    return CloseAction.STOP
