@@ -58,3 +58,13 @@ def encode_event_data(
             f"the limit is {max_bytes} (PUSHER['MAX_PAYLOAD_BYTES'])."
         )
     return encoded
+
+
+def decode_data(data: Any) -> Any:
+    """Received ``data``, like pusher-js reads it: JSON when it is JSON, else as it is."""
+    if isinstance(data, str):
+        try:
+            return json.loads(data)
+        except ValueError:
+            return data
+    return data

@@ -114,3 +114,16 @@ def terminate_user_connections(self: Task[Any, Any], user_id: str) -> Any:
 @shared_task(bind=True, name="pusher_django.send_to_user", max_retries=None)
 def send_to_user(self: Task[Any, Any], user_id: str, event: str, data: Any) -> Any:
     return _call(self, lambda: get_client().send_to_user(user_id, event, data))
+
+
+@shared_task(bind=True, name="pusher_django.dispatch_webhook", max_retries=None)
+def dispatch_webhook(self: Task[Any, Any], time_ms: int, events: list[dict[str, Any]]) -> int:
+    """Webhook events in asynchronous mode; events whose receivers failed are retried."""
+    from .webhooks import dispatch
+
+    failures = dispatch(time_ms, events)
+    if failures:
+        raise _retry(
+            self, PusherTransientError(f"{failures} webhook event(s) failed in a receiver")
+        )
+    return len(events)

@@ -9,4 +9,5 @@ from . import views
 urlpatterns = [
     path("auth/", views.channel_auth, name="pusher-auth"),
     path("user-auth/", views.user_auth, name="pusher-user-auth"),
+    path("webhook/", views.webhook, name="pusher-webhook"),
 ]

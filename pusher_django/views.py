@@ -1,9 +1,10 @@
-"""HTTP endpoints for pusher-js: channel authorization and user sign-in.
+"""HTTP endpoints: channel authorization and user sign-in for pusher-js, webhooks for Pusher.
 
-Both accept what pusher-js sends (form-encoded ``socket_id`` and
-``channel_name``) and JSON, keep CSRF protection on (pusher-js passes the
+The auth endpoints accept what pusher-js sends (form-encoded ``socket_id``
+and ``channel_name``) and JSON, keep CSRF protection on (pusher-js passes the
 token in an ``X-CSRFToken`` header), and answer every failure with a short
-JSON error and a 4xx status, never a 500 and never a secret.
+JSON error and a 4xx status, never a 500 and never a secret. The webhook
+endpoint is CSRF-exempt because its HMAC signature authenticates it.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, JsonResponse
 from django.utils.module_loading import import_string
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from . import webhooks
 from .authorization import get_policy, user_id_for
 from .channels import channel_kind, validate_channel_name
 from .client import get_client
@@ -108,3 +111,44 @@ def user_auth(request: HttpRequest) -> JsonResponse:
         logger.warning("Could not sign in user %s: %s", _user(request).pk, err)
         return error(str(err), 400)
     return JsonResponse(payload)
+
+
+@csrf_exempt
+@require_POST
+def webhook(request: HttpRequest) -> JsonResponse:
+    """``pusher/webhook/``: verify, then dispatch (or enqueue) one signal per event.
+
+    A receiver that raises makes the answer 500 so that Pusher retries the
+    delivery; the other events were dispatched first and are not re-run.
+    """
+    try:
+        delivery = webhooks.verify(
+            request.body,
+            request.headers.get("X-Pusher-Key"),
+            request.headers.get("X-Pusher-Signature"),
+        )
+    except webhooks.WebhookAuthenticationError as err:
+        logger.warning("Pusher webhook refused: %s", err)
+        return error(str(err), 401)
+    except webhooks.WebhookFormatError as err:
+        logger.warning("Pusher webhook malformed: %s", err)
+        return error(str(err), 400)
+    if section("WEBHOOKS")["ASYNC"] and _enqueue(delivery):
+        return JsonResponse({"ok": True, "queued": len(delivery.events)})
+    failures = webhooks.dispatch(delivery.time_ms, delivery.events)
+    if failures:
+        return error(f"{failures} event(s) failed in a receiver; retry.", 500)
+    return JsonResponse({"ok": True})
+
+
+def _enqueue(delivery: webhooks.Delivery) -> bool:
+    from . import tasks
+
+    try:
+        tasks.dispatch_webhook.apply_async(
+            (delivery.time_ms, delivery.events), queue=section("CELERY")["QUEUE"]
+        )
+    except Exception:
+        logger.exception("Pusher webhook: could not enqueue; dispatching in the request")
+        return False
+    return True

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from pusher_django import __version__
+from pusher_django.payloads import decode_data
 
 PROTOCOL_VERSION = 7
 CLIENT_NAME = "pusher-django"
@@ -40,16 +41,6 @@ def connection_url(ws_url: str) -> str:
     """The URL to open: ``ws[s]://host:port/app/<key>?protocol=7&client=...&version=...``."""
     query = urlencode({"protocol": PROTOCOL_VERSION, "client": CLIENT_NAME, "version": __version__})
     return f"{ws_url}?{query}"
-
-
-def decode_data(data: Any) -> Any:
-    """Like pusher-js: a string is parsed as JSON when it is JSON, else kept as it is."""
-    if isinstance(data, str):
-        try:
-            return json.loads(data)
-        except ValueError:
-            return data
-    return data
 
 
 def parse(frame: str | bytes) -> Message:
