@@ -35,7 +35,7 @@ from pusher_django.client import PusherClient
 from pusher_django.conf import PusherConfig, get_config
 from pusher_django.crypto import decrypt
 from pusher_django.exceptions import PusherEncryptionError, PusherError, PusherValidationError
-from pusher_django.payloads import encode_event_data
+from pusher_django.payloads import decode_data, encode_event_data
 from pusher_django.validation import validate_event_name
 
 from . import protocol
@@ -544,7 +544,7 @@ class Listener:
             raise PusherEncryptionError(
                 f"Encrypted data on {channel!r} is not a {{nonce, ciphertext}} object."
             )
-        return protocol.decode_data(decrypt(channel, raw, key))
+        return decode_data(decrypt(channel, raw, key))
 
     async def _emit(self, signal: Signal, **kwargs: Any) -> None:
         await self.dispatcher.put(signal, source=signals.LISTENER, **kwargs)
