@@ -62,12 +62,15 @@ class ChannelKind(Enum):
         return self.name.lower().replace("_", " ")
 
 
+_PREFIXES = tuple((kind.value, kind) for kind in ChannelKind if kind.value)
+
+
 def channel_kind(name: str) -> ChannelKind:
     """The kind of a channel name (the name is not validated here)."""
-    for kind in ChannelKind:
-        if name.startswith(kind.prefix):
+    for prefix, kind in _PREFIXES:
+        if name.startswith(prefix):
             return kind
-    return ChannelKind.PUBLIC  # pragma: no cover - PUBLIC's empty prefix always matches
+    return ChannelKind.PUBLIC
 
 
 def is_server_to_user(name: str) -> bool:

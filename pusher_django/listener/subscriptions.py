@@ -34,11 +34,13 @@ class Subscription:
     members: Members = field(default_factory=dict)
     has_members: bool = False
     error: str | None = None
+    kind: ChannelKind = field(init=False)
+    encrypted: bool = field(init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    @property
-    def kind(self) -> ChannelKind:
-        return channel_kind(self.name)
+    def __post_init__(self) -> None:
+        self.kind = channel_kind(self.name)
+        self.encrypted = self.kind.is_encrypted
 
     def snapshot(self) -> Members:
         with self._lock:
