@@ -72,6 +72,9 @@ DEFAULTS: dict[str, Any] = {
         "LOCK_URL": None,  # Redis URL for --lock (default: CELERY_BROKER_URL)
         "LOCK_TTL": 15.0,  # seconds before a dead lock holder is replaced
     },
+    "ADMIN": {
+        "CACHE_SECONDS": 5,  # the channel list is cached this long (0: always live)
+    },
     "WEBHOOKS": {
         "ASYNC": False,  # True: verify, enqueue a Celery task, answer 200 at once
         "MAX_AGE": 300,  # seconds; older deliveries (time_ms) are refused, None disables

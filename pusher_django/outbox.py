@@ -18,7 +18,6 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, transaction
 
 from .channels import validate_channel_name
-from .conf import section
 from .payloads import serialize
 from .sockets import current_socket_id
 from .validation import validate_event_name
@@ -103,17 +102,13 @@ def dispatch(events: list[Event]) -> None:
         return
     from . import tasks
 
-    queue = section("CELERY")["QUEUE"]
-    options = {"queue": queue} if queue else {}
+    if tasks.enqueue(tasks.trigger_batch, events):
+        return
     try:
-        tasks.trigger_batch.apply_async(args=(events,), **options)
+        for _ in tasks.send_in_order(events):
+            pass
     except Exception:
-        logger.exception("Could not enqueue %d Pusher event(s); sending them directly", len(events))
-        try:
-            for _ in tasks.send_in_order(events):
-                pass
-        except Exception:
-            logger.exception("Could not send %d Pusher event(s) either; they are lost", len(events))
+        logger.exception("Could not send %d Pusher event(s) either; they are lost", len(events))
 
 
 @contextlib.contextmanager

@@ -25,6 +25,21 @@ from .exceptions import PusherError, PusherTransientError
 logger = logging.getLogger(__name__)
 
 
+def enqueue(task: Task[Any, Any], *args: Any) -> bool:
+    """Send a task to ``PUSHER["CELERY"]["QUEUE"]``; ``False`` (logged) if the broker failed.
+
+    Callers fall back to doing the work in-process, so a broker outage
+    delays nothing and loses nothing.
+    """
+    queue = section("CELERY")["QUEUE"]
+    try:
+        task.apply_async(args=args, **({"queue": queue} if queue else {}))
+    except Exception:
+        logger.exception("Could not enqueue %s; the caller falls back to running it now", task.name)
+        return False
+    return True
+
+
 def retry_delay(retries: int, error: PusherTransientError) -> float:
     options = section("CELERY")
     cap = float(options["RETRY_BACKOFF_MAX"])

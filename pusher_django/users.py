@@ -18,7 +18,9 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_init, post_save
 
 from .authorization import user_id_for
+from .client import get_client
 from .conf import section
+from .exceptions import PusherError
 
 logger = logging.getLogger(__name__)
 
@@ -30,10 +32,11 @@ def terminate_after_commit(user: Any) -> None:
     from . import tasks
 
     def enqueue() -> None:
-        try:
-            tasks.terminate_user_connections.delay(user_id)
-        except Exception:
-            logger.exception("Could not enqueue terminating user %s", user_id)
+        if not tasks.enqueue(tasks.terminate_user_connections, user_id):
+            try:
+                get_client().terminate_user_connections(user_id)
+            except PusherError:
+                logger.exception("Could not terminate the connections of user %s", user_id)
 
     transaction.on_commit(enqueue)
 

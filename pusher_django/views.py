@@ -20,7 +20,7 @@ from django.utils.module_loading import import_string
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from . import webhooks
+from . import tasks, webhooks
 from .authorization import get_policy, user_id_for
 from .channels import channel_kind, validate_channel_name
 from .client import get_client
@@ -133,22 +133,11 @@ def webhook(request: HttpRequest) -> JsonResponse:
     except webhooks.WebhookFormatError as err:
         logger.warning("Pusher webhook malformed: %s", err)
         return error(str(err), 400)
-    if section("WEBHOOKS")["ASYNC"] and _enqueue(delivery):
+    if section("WEBHOOKS")["ASYNC"] and tasks.enqueue(
+        tasks.dispatch_webhook, delivery.time_ms, delivery.events
+    ):
         return JsonResponse({"ok": True, "queued": len(delivery.events)})
     failures = webhooks.dispatch(delivery.time_ms, delivery.events)
     if failures:
         return error(f"{failures} event(s) failed in a receiver; retry.", 500)
     return JsonResponse({"ok": True})
-
-
-def _enqueue(delivery: webhooks.Delivery) -> bool:
-    from . import tasks
-
-    try:
-        tasks.dispatch_webhook.apply_async(
-            (delivery.time_ms, delivery.events), queue=section("CELERY")["QUEUE"]
-        )
-    except Exception:
-        logger.exception("Pusher webhook: could not enqueue; dispatching in the request")
-        return False
-    return True

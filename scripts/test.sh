@@ -3,7 +3,7 @@
 # Extra arguments go to pytest (e.g. scripts/test.sh -m "not integration").
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/bootstrap.sh
+PUSHER_DJANGO_BROWSER=1 scripts/bootstrap.sh  # chromium + chromium-driver for the browser tests
 
 export TEST_OUTPUT_DIR="${TEST_OUTPUT_DIR:-$PWD/test-output}"
 rm -rf "$TEST_OUTPUT_DIR" && mkdir -p "$TEST_OUTPUT_DIR"

@@ -1,0 +1,117 @@
+"""Live channel data for the admin, read through the REST API.
+
+The list costs one request, plus one more when presence channels are in it
+(their user counts come from a second ``get_channels`` limited to
+``presence-``). Only a server that ignores ``info`` on the list (soketi)
+costs one more request per presence channel. The result is cached for
+``PUSHER["ADMIN"]["CACHE_SECONDS"]`` so that reloading the page does not
+hammer the API.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.cache import cache
+
+from pusher_django.channels import ChannelKind, channel_kind
+from pusher_django.client import PusherClient
+from pusher_django.conf import section
+from pusher_django.exceptions import PusherAPIError
+
+PRESENCE_PREFIX = "presence-"
+
+
+@dataclass(frozen=True)
+class ChannelRow:
+    name: str
+    kind: ChannelKind
+    subscription_count: int | None
+    user_count: int | None
+
+
+@dataclass
+class ChannelDetail:
+    name: str
+    kind: ChannelKind
+    occupied: bool
+    subscription_count: int | None = None
+    user_count: int | None = None
+    cache: dict[str, Any] | None = None
+    users: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _presence_prefix(prefix: str | None) -> str:
+    return prefix if prefix and prefix.startswith(PRESENCE_PREFIX) else PRESENCE_PREFIX
+
+
+def list_channels(client: PusherClient, prefix: str | None = None) -> list[ChannelRow]:
+    """Occupied channels, sorted by name, with whatever counts the server gives."""
+    seconds = section("ADMIN")["CACHE_SECONDS"]
+    key = f"pusher_django:admin:channels:{client.config.app_id}:{prefix or ''}"
+    if seconds:
+        cached = cache.get(key)
+        if cached is not None:
+            return list(cached)
+    channels = client.get_channels(filter_by_prefix=prefix or None)["channels"]
+    user_counts: dict[str, Any] = {}
+    if any(channel_kind(name).is_presence for name in channels) and (
+        not prefix or prefix.startswith(PRESENCE_PREFIX) or PRESENCE_PREFIX.startswith(prefix)
+    ):
+        user_counts = client.get_channels(
+            filter_by_prefix=_presence_prefix(prefix), info="user_count"
+        )["channels"]
+    rows = []
+    for name in sorted(channels):
+        attributes = channels[name] or {}
+        kind = channel_kind(name)
+        user_count = None
+        if kind.is_presence:
+            user_count = _int((user_counts.get(name) or {}).get("user_count"))
+            if user_count is None:  # servers (soketi) that ignore info on the list
+                user_count = _int(client.get_channel(name, info="user_count").get("user_count"))
+        rows.append(
+            ChannelRow(
+                name=name,
+                kind=kind,
+                subscription_count=_int(attributes.get("subscription_count")),
+                user_count=user_count,
+            )
+        )
+    if seconds:
+        cache.set(key, rows, seconds)
+    return rows
+
+
+def channel_detail(client: PusherClient, name: str) -> ChannelDetail:
+    """``get_channel`` with every attribute that applies, and presence users.
+
+    ``subscription_count`` must be enabled in the Pusher dashboard; when the
+    server refuses the attributes, the channel is asked again without them.
+    """
+    kind = channel_kind(name)
+    info = ["user_count"] if kind.is_presence else ["subscription_count"]
+    if kind.is_cache:
+        info.append("cache")
+    detail = ChannelDetail(name=name, kind=kind, occupied=False)
+    try:
+        data: dict[str, Any] = dict(client.get_channel(name, info=info))
+    except PusherAPIError as err:
+        if err.status != 400:
+            raise
+        detail.notes.append(f"The server refused info={','.join(info)} ({err.server_message}).")
+        data = dict(client.get_channel(name))
+    detail.occupied = bool(data.get("occupied"))
+    detail.subscription_count = _int(data.get("subscription_count"))
+    detail.user_count = _int(data.get("user_count"))
+    cached = data.get("cache")
+    detail.cache = cached if isinstance(cached, dict) else None
+    if kind.is_presence and detail.occupied:
+        detail.users = [str(user["id"]) for user in client.get_users(name)["users"]]
+    return detail
