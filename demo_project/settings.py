@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent
 ROOT_DIR = BASE_DIR.parent
@@ -26,7 +27,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "pusher_django",
-    "demo_project",
+    "demo_project.chat",
 ]
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -35,12 +36,14 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Lets trigger()/broadcasts skip the browser tab that sent X-Socket-ID.
+    "pusher_django.middleware.SocketIdMiddleware",
 ]
 ROOT_URLCONF = "demo_project.urls"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -58,12 +61,26 @@ DATABASES = {
         "NAME": os.environ.get("DEMO_DB", str(BASE_DIR / "db.sqlite3")),
     }
 }
+if os.environ.get(
+    "DATABASE_URL"
+):  # e.g. postgres://user:password@host:5432/name (pip install psycopg)
+    _db = urlsplit(os.environ["DATABASE_URL"])
+    DATABASES["default"] = {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": _db.path.lstrip("/"),
+        "USER": unquote(_db.username or ""),
+        "PASSWORD": unquote(_db.password or ""),
+        "HOST": _db.hostname or "",
+        "PORT": str(_db.port or ""),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USE_TZ = True
 STATIC_URL = "static/"
 # pusher-js comes from npm at set-up time; it is served, never vendored.
 STATICFILES_DIRS = [("pusher-js", ROOT_DIR / "node_modules" / "pusher-js" / "dist" / "web")]
+LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/"
 
 SOKETI_PORT = int(os.environ.get("SOKETI_PORT", "6001"))
 PUSHER: dict[str, Any]
@@ -90,6 +107,14 @@ else:
 PUSHER["ENCRYPTION_MASTER_KEY_BASE64"] = os.environ.get(
     "PUSHER_ENCRYPTION_MASTER_KEY_BASE64", "ZGVtby1vbmx5LW1hc3Rlci1rZXktMzItYnl0ZXMhISE="
 )
+
+# manage.py pusher_listen joins the seeded rooms' presence and announcement channels.
+PUSHER["LISTENER"] = {
+    "CHANNELS": [
+        f"{kind}-room-{room}" for room in (1, 2) for kind in ("presence", "private-cache")
+    ],
+    "USER_INFO": {"name": "listener"},
+}
 
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/5")
 CELERY_TASK_SERIALIZER = "json"

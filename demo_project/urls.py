@@ -1,11 +1,18 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.urls import URLPattern, URLResolver, path
+from django.contrib.auth import views as auth_views
+from django.urls import URLPattern, URLResolver, include, path
 
-from . import views
+from .chat import views
 
 urlpatterns: list[URLPattern | URLResolver] = [
-    path("", views.index, name="index"),
+    path("", views.room_list, name="room-list"),
+    path("rooms/<int:room_id>/", views.room, name="room"),
+    path("rooms/<int:room_id>/messages/", views.post_message, name="post-message"),
+    path("rooms/<int:room_id>/announcement/", views.post_announcement, name="post-announcement"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("pusher/", include("pusher_django.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Sets up and runs the whole demo: soketi, Django, a Celery worker.
+# Sets up and runs the whole demo: soketi, Django, a Celery worker and pusher_listen.
 # Ctrl-C stops every process. Set PUSHER_URL to use hosted Pusher instead of soketi.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,22 +33,19 @@ run() { # run NAME COMMAND...: start in its own process group, output prefixed w
 }
 
 if [ -z "${PUSHER_URL:-}" ] && [ -z "${PUSHER_APP_ID:-}" ]; then
+  # soketi posts cache_miss webhooks to Django, whose receiver re-publishes the announcement.
   SOKETI_DEFAULT_APP_ID=100001 SOKETI_DEFAULT_APP_KEY=demo-key SOKETI_DEFAULT_APP_SECRET=demo-secret \
-  SOKETI_DEFAULT_APP_ENABLE_CLIENT_MESSAGES=true SOKETI_METRICS_SERVER_PORT="${SOKETI_METRICS_PORT:-9601}" \
+  SOKETI_DEFAULT_APP_ENABLE_CLIENT_MESSAGES=true SOKETI_DEFAULT_APP_USER_AUTHENTICATION=true \
+  SOKETI_DEFAULT_APP_WEBHOOKS="[{\"url\":\"http://127.0.0.1:$DEMO_PORT/pusher/webhook/\",\"event_types\":[\"cache_miss\"]}]" \
+  SOKETI_METRICS_SERVER_PORT="${SOKETI_METRICS_PORT:-9601}" \
     run soketi node_modules/.bin/soketi start
 fi
 
 $PY manage.py migrate --noinput | sed -u 's/^/[migrate] /'
-$PY manage.py shell -c "
-from django.contrib.auth import get_user_model
-User = get_user_model()
-for name in ('alice', 'bob'):
-    user, _ = User.objects.get_or_create(username=name, defaults={'is_staff': True, 'is_superuser': True})
-    user.set_password(name + '-demo'); user.save()
-"
-echo "[demo] users: alice / alice-demo, bob / bob-demo (both may use the admin)"
+$PY manage.py seed_demo | sed -u 's/^/[demo] /'
 
 run celery .venv/bin/celery -A demo_project worker --loglevel=INFO --concurrency=2
+run listen $PY manage.py pusher_listen
 run django $PY manage.py runserver "127.0.0.1:$DEMO_PORT" --noreload
-echo "[demo] open http://127.0.0.1:$DEMO_PORT/ (admin: http://127.0.0.1:$DEMO_PORT/admin/) - Ctrl-C stops everything"
+echo "[demo] open http://127.0.0.1:$DEMO_PORT/ in two browsers (admin: http://127.0.0.1:$DEMO_PORT/admin/) - Ctrl-C stops everything"
 wait -n "${pids[@]}" || true

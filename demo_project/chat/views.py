@@ -1,0 +1,88 @@
+"""The chat pages: room list, room, posting a message, setting the announcement."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_POST
+
+from pusher_django.conf import get_config
+from pusher_django.outbox import trigger_on_commit
+
+from .models import Message, Presence, Room
+
+
+def _room(request: HttpRequest, room_id: int) -> Room:
+    return get_object_or_404(Room, pk=room_id, members=request.user)
+
+
+def _pusher_options() -> dict[str, Any]:
+    """What pusher-js needs; the same template works with soketi and hosted Pusher."""
+    config = get_config()
+    return {
+        "key": config.key,
+        "cluster": config.cluster or "mt1",
+        "wsHost": config.ws_host,
+        "wsPort": config.ws_port,
+        "forceTLS": config.use_tls,
+    }
+
+
+@login_required
+def room_list(request: HttpRequest) -> HttpResponse:
+    rooms = Room.objects.filter(members=request.user).order_by("pk")
+    return render(request, "chat/room_list.html", {"rooms": rooms})
+
+
+@login_required
+def room(request: HttpRequest, room_id: int) -> HttpResponse:
+    current = _room(request, room_id)
+    context = {
+        "room": current,
+        "messages": Message.objects.filter(room=current).select_related("author")[:100],
+        "presences": Presence.objects.filter(room=current)
+        .select_related("user")
+        .order_by("-last_seen"),
+        "pusher": _pusher_options(),
+        "channels": {
+            "messages": current.messages_channel,
+            "presence": current.presence_channel,
+            "announcement": current.announcement_channel,
+        },
+    }
+    return render(request, "chat/room.html", context)
+
+
+@login_required
+@require_POST
+def post_message(request: HttpRequest, room_id: int) -> JsonResponse:
+    """Saving the message is all it takes: MessageBroadcast sends it after commit,
+    excluding the author's socket (X-Socket-ID), who shows it from this response."""
+    current = _room(request, room_id)
+    text = request.POST.get("text", "").strip()[:500]
+    if not text:
+        return JsonResponse({"error": "Write something first."}, status=400)
+    with transaction.atomic():
+        message = Message.objects.create(room=current, author=request.user, text=text)
+    return JsonResponse(message.as_json(), status=201)
+
+
+@login_required
+@require_POST
+def post_announcement(request: HttpRequest, room_id: int) -> JsonResponse:
+    """The last announcement is cached by the cache channel: late joiners get it at once."""
+    current = _room(request, room_id)
+    text = request.POST.get("text", "").strip()[:500]
+    with transaction.atomic():
+        current.announcement = text
+        current.save(update_fields=["announcement"])
+        trigger_on_commit(
+            current.announcement_channel,
+            "announcement",
+            {"text": text, "by": request.user.get_username()},
+        )
+    return JsonResponse({"text": text})
