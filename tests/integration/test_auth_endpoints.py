@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from django.contrib.auth.models import User
 
@@ -64,3 +66,20 @@ def test_signin_and_send_to_user(browser):
     get_client().send_to_user(str(user.pk), "notice", {"only": "you"})
     assert client.wait_for("user_event", event="notice")["data"] == {"only": "you"}
     assert bystander.find("user_event", event="notice") == []
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_logout_terminates_the_users_connections_only_when_enabled(
+    browser, broadcasting, settings, client, enabled
+):
+    settings.PUSHER = {**settings.PUSHER, "USERS": {"TERMINATE_ON_LOGOUT": enabled}}
+    js, user = browser(f"leaver-{enabled}")
+    js.send("signin")
+    js.wait_for("signin_success")
+    client.force_login(user)
+    client.logout()
+    if enabled:
+        assert js.wait_for("pusher_error", timeout=15)["data"]["code"] == 4009
+    else:
+        time.sleep(2)
+        assert js.find("pusher_error") == []
