@@ -39,7 +39,9 @@ def test_bad_input_is_not_retried(caplog):
 @pytest.mark.django_db
 def test_deactivating_or_deleting_a_user_terminates_after_commit(monkeypatch, settings):
     calls: list[str] = []
-    monkeypatch.setattr(tasks.terminate_user_connections, "delay", calls.append)
+    monkeypatch.setattr(
+        tasks.terminate_user_connections, "apply_async", lambda args, **kw: calls.append(args[0])
+    )
     user = User.objects.create_user("quitter")
     user.save()
     user.is_active = False
