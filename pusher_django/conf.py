@@ -355,7 +355,65 @@ def _check_options(v: Mapping[str, Any]) -> list[Problem]:
     return problems
 
 
-_CHECKERS = [_check_credentials, _check_hosts, _check_options]
+_POSITIVE = {
+    "LISTENER": (
+        "ACTIVITY_TIMEOUT",
+        "PONG_TIMEOUT",
+        "RECONNECT_BACKOFF",
+        "RECONNECT_BACKOFF_MAX",
+        "CLIENT_EVENTS_PER_SECOND",
+        "LOCK_TTL",
+    ),
+    "WEBHOOKS": ("DEDUP_TTL",),
+}
+
+
+def _check_sections(v: Mapping[str, Any]) -> list[Problem]:
+    """The listener, webhook and admin sections: only what fails later and far away."""
+    from .channels import validate_channel_name
+    from .exceptions import PusherValidationError
+
+    problems = []
+    channels = v["LISTENER"].get("CHANNELS")
+    if not isinstance(channels, list | tuple):
+        channels = [f"{channels!r} (not a list)"]
+    for name in channels:
+        try:
+            validate_channel_name(name)
+        except PusherValidationError as err:
+            problems.append(
+                Problem(
+                    "pusher_django.E016",
+                    f"PUSHER['LISTENER']['CHANNELS'] must be a list of channel names: {err}",
+                    "Set PUSHER['LISTENER']['CHANNELS'] = ['presence-room-1', ...].",
+                )
+            )
+    numbers = [(section, name) for section, keys in _POSITIVE.items() for name in keys]
+    for section_name, name in numbers:
+        value = v[section_name].get(name)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            problems.append(
+                Problem(
+                    "pusher_django.E017",
+                    f"PUSHER[{section_name!r}][{name!r}] must be a positive number, got {value!r}.",
+                    f"Remove PUSHER[{section_name!r}][{name!r}] to use the default "
+                    f"({DEFAULTS[section_name][name]!r}).",
+                )
+            )
+    alias = v["WEBHOOKS"].get("CACHE")
+    if alias not in getattr(settings, "CACHES", {"default": {}}):
+        problems.append(
+            Problem(
+                "pusher_django.E018",
+                f"PUSHER['WEBHOOKS']['CACHE'] names the cache {alias!r}, which is not in CACHES.",
+                "Set it to an alias of settings.CACHES (the webhook endpoint remembers "
+                "handled events there).",
+            )
+        )
+    return problems
+
+
+_CHECKERS = [_check_credentials, _check_hosts, _check_options, _check_sections]
 
 
 def find_problems() -> list[Problem]:
