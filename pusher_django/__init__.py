@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from .authorization import channel
     from .broadcasting import Broadcast, broadcasts
     from .client import PusherClient, get_client
+    from .listener import Listener
 
 __version__ = "0.1.0"
 
@@ -22,6 +23,7 @@ _LAZY = {
     "broadcasts": "pusher_django.broadcasting",
     "get_client": "pusher_django.client",
     "PusherClient": "pusher_django.client",
+    "Listener": "pusher_django.listener",
 }
 
 
@@ -32,4 +34,12 @@ def __getattr__(name: str) -> Any:
     return getattr(import_module(module), name)
 
 
-__all__ = ["Broadcast", "PusherClient", "__version__", "broadcasts", "channel", "get_client"]
+__all__ = [
+    "Broadcast",
+    "Listener",
+    "PusherClient",
+    "__version__",
+    "broadcasts",
+    "channel",
+    "get_client",
+]

@@ -209,7 +209,11 @@ class Listener:
         """Close the connection, let queued receivers finish, and return."""
         self._stopping = True
         self._call_soon(self._wake_stop)
-        if self._thread is not None and self._thread is not threading.current_thread():
+        own = (
+            self._thread,
+            self.dispatcher.thread,
+        )  # a receiver may call stop(): never wait on itself
+        if self._thread is not None and threading.current_thread() not in own:
             self._thread.join(timeout)
 
     # -- loop ----------------------------------------------------------------------------
@@ -300,7 +304,7 @@ class Listener:
             self._ws = None
             self.socket_id = None
             self._connected.clear()
-            for subscription in self._subscriptions.values():
+            for subscription in list(self._subscriptions.values()):
                 subscription.state = SubscriptionState.PENDING
 
     async def _handshake(self, ws: ClientConnection) -> float:

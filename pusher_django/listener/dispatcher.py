@@ -49,6 +49,10 @@ class Dispatcher:
             self._thread.start()
 
     @property
+    def thread(self) -> threading.Thread | None:
+        return self._thread
+
+    @property
     def backlog(self) -> int:
         return len(self._pending)
 
@@ -72,6 +76,8 @@ class Dispatcher:
             return True
         self._pending.append(_STOP)
         self._wakeup.set()
+        if thread is threading.current_thread():
+            return False
         thread.join(timeout)
         if thread.is_alive():
             return False

@@ -454,3 +454,27 @@ def test_publish_refuses_public_channels_unjoined_channels_and_oversize_data(set
         listener.publish("private-chat", "x", "a" * 20000)
     with pytest.raises(PusherValidationError, match="Event name"):
         listener.publish("private-chat", "x" * 300, {})
+
+
+def test_a_receiver_may_stop_the_listener(settings: Any) -> None:
+    async def script(conn: Conn) -> None:
+        await conn.established()
+        await conn.accept_subscriptions(1)
+        await conn.send({"event": "stop-now", "channel": "news", "data": "{}"})
+        await conn.hold()
+
+    with ScriptedServer(script) as server:
+        listener = make_listener(server, settings, "news")
+
+        def stopper(sender: Any, **kwargs: Any) -> None:
+            listener.stop()
+
+        signals.event_received.connect(stopper, weak=False, dispatch_uid="stopper")
+        try:
+            thread = threading.Thread(target=listener.run)
+            thread.start()
+            thread.join(10)
+        finally:
+            signals.event_received.disconnect(dispatch_uid="stopper")
+    assert not thread.is_alive(), "stop() from a receiver must not deadlock"
+    assert listener.state is State.DISCONNECTED
