@@ -25,7 +25,8 @@ from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
-from .exceptions import PusherConfigurationError
+from .channels import validate_channel_name
+from .exceptions import PusherConfigurationError, PusherValidationError
 
 DEFAULTS: dict[str, Any] = {
     "APP_ID": None,
@@ -369,10 +370,7 @@ _POSITIVE = {
 
 
 def _check_sections(v: Mapping[str, Any]) -> list[Problem]:
-    """The listener, webhook and admin sections: only what fails later and far away."""
-    from .channels import validate_channel_name
-    from .exceptions import PusherValidationError
-
+    """The listener and webhook sections: only what would fail later and far away."""
     problems = []
     channels = v["LISTENER"].get("CHANNELS")
     if not isinstance(channels, list | tuple):

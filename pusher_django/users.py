@@ -25,20 +25,31 @@ from .exceptions import PusherError
 logger = logging.getLogger(__name__)
 
 
+def terminate_connections(user_id: str) -> bool:
+    """Through the Celery task when a broker takes it (``True``), else directly (``False``).
+
+    A direct call that fails raises :class:`PusherError`.
+    """
+    from . import tasks
+
+    if tasks.enqueue(tasks.terminate_user_connections, user_id):
+        return True
+    get_client().terminate_user_connections(user_id)
+    return False
+
+
 def terminate_after_commit(user: Any) -> None:
     user_id = user_id_for(user) if user.is_authenticated else None
     if not user_id:
         return
-    from . import tasks
 
-    def enqueue() -> None:
-        if not tasks.enqueue(tasks.terminate_user_connections, user_id):
-            try:
-                get_client().terminate_user_connections(user_id)
-            except PusherError:
-                logger.exception("Could not terminate the connections of user %s", user_id)
+    def terminate() -> None:
+        try:
+            terminate_connections(user_id)
+        except PusherError:
+            logger.exception("Could not terminate the connections of user %s", user_id)
 
-    transaction.on_commit(enqueue)
+    transaction.on_commit(terminate)
 
 
 def _remember_active(sender: Any, instance: Any, **kwargs: Any) -> None:

@@ -17,13 +17,13 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext as _
 
-from pusher_django import tasks
 from pusher_django.admin.forms import ChannelFilterForm, TriggerEventForm
 from pusher_django.admin.live import ChannelDetail, ChannelRow, channel_detail, list_channels
 from pusher_django.channels import validate_channel_name
 from pusher_django.client import get_client
 from pusher_django.exceptions import PusherError, PusherValidationError
 from pusher_django.models import Channel
+from pusher_django.users import terminate_connections
 from pusher_django.validation import validate_user_id
 
 logger = logging.getLogger(__name__)
@@ -162,21 +162,13 @@ class ChannelAdmin(_ModelAdmin):
         )
 
     def _terminate(self, request: HttpRequest, user_id: str) -> None:
-        """Through the Celery task when a broker takes it, else directly."""
-        if tasks.enqueue(tasks.terminate_user_connections, user_id):
-            self.message_user(
-                request,
-                _("Terminating the connections of user %(user)s (queued).") % {"user": user_id},
-                messages.SUCCESS,
-            )
-            return
         try:
-            get_client().terminate_user_connections(user_id)
+            queued = terminate_connections(user_id)
         except PusherError as err:
             self._failed(request, _("Terminating user %(user)s") % {"user": user_id}, err)
+            return
+        if queued:
+            text = _("Terminating the connections of user %(user)s (queued).")
         else:
-            self.message_user(
-                request,
-                _("The connections of user %(user)s were terminated.") % {"user": user_id},
-                messages.SUCCESS,
-            )
+            text = _("The connections of user %(user)s were terminated.")
+        self.message_user(request, text % {"user": user_id}, messages.SUCCESS)

@@ -61,9 +61,7 @@ def list_channels(client: PusherClient, prefix: str | None = None) -> list[Chann
             return list(cached)
     channels = client.get_channels(filter_by_prefix=prefix or None)["channels"]
     user_counts: dict[str, Any] = {}
-    if any(channel_kind(name).is_presence for name in channels) and (
-        not prefix or prefix.startswith(PRESENCE_PREFIX) or PRESENCE_PREFIX.startswith(prefix)
-    ):
+    if any(channel_kind(name).is_presence for name in channels):
         user_counts = client.get_channels(
             filter_by_prefix=_presence_prefix(prefix), info="user_count"
         )["channels"]

@@ -209,10 +209,8 @@ class Listener:
         """Close the connection, let queued receivers finish, and return."""
         self._stopping = True
         self._call_soon(self._wake_stop)
-        own = (
-            self._thread,
-            self.dispatcher.thread,
-        )  # a receiver may call stop(): never wait on itself
+        # A receiver may call stop(): never wait on the calling thread itself.
+        own = (self._thread, self.dispatcher.thread)
         if self._thread is not None and threading.current_thread() not in own:
             self._thread.join(timeout)
 
@@ -509,7 +507,6 @@ class Listener:
 
     async def _subscribed(self, subscription: Subscription, data: Any) -> None:
         subscription.state = SubscriptionState.SUBSCRIBED
-        subscription.error = None
         self._wake_outbox()
         name = subscription.name
         members: dict[str, Any] = {}
@@ -529,7 +526,6 @@ class Listener:
         self, subscription: Subscription, status: int | None, text: str
     ) -> None:
         subscription.state = SubscriptionState.FAILED
-        subscription.error = text
         self._wake_outbox()
         logger.warning(
             "Pusher listener: subscription to %s refused (%s): %s", subscription.name, status, text
@@ -566,10 +562,6 @@ class Listener:
         if key is None:
             raise PusherEncryptionError(
                 f"Cannot decrypt {channel!r}: PUSHER['ENCRYPTION_MASTER_KEY_BASE64'] is not set"
-            )
-        if not isinstance(raw, str | dict):
-            raise PusherEncryptionError(
-                f"Encrypted data on {channel!r} is not a {{nonce, ciphertext}} object."
             )
         return decode_data(decrypt(channel, raw, key))
 

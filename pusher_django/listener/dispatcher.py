@@ -38,7 +38,6 @@ class Dispatcher:
         self._pending: deque[Any] = deque()
         self._wakeup = threading.Event()
         self._thread: threading.Thread | None = None
-        self.dispatched = 0
         self.enabled = True
 
     def start(self) -> None:
@@ -51,10 +50,6 @@ class Dispatcher:
     @property
     def thread(self) -> threading.Thread | None:
         return self._thread
-
-    @property
-    def backlog(self) -> int:
-        return len(self._pending)
 
     def submit(self, signal: Signal, **kwargs: Any) -> None:
         """Queue without waiting (any thread)."""
@@ -111,4 +106,3 @@ class Dispatcher:
                     kwargs.get("channel", ""),
                     exc_info=result,
                 )
-        self.dispatched += 1

@@ -33,7 +33,6 @@ class Subscription:
     state: SubscriptionState = SubscriptionState.PENDING
     members: Members = field(default_factory=dict)
     has_members: bool = False
-    error: str | None = None
     kind: ChannelKind = field(init=False)
     encrypted: bool = field(init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)

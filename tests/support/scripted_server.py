@@ -74,7 +74,7 @@ class ScriptedServer:
         self.port = free_port()
         self.connections: list[Conn] = []
         self.errors: list[BaseException] = []
-        self._loop = asyncio.new_event_loop()
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._ready = threading.Event()
         self._stop: asyncio.Event | None = None
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -86,14 +86,15 @@ class ScriptedServer:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._stop is not None:
+        if self._stop is not None and self._loop is not None:
             self._loop.call_soon_threadsafe(self._stop.set)
         self._thread.join(5)
 
     def _run(self) -> None:
-        self._loop.run_until_complete(self._serve())
+        asyncio.run(self._serve())
 
     async def _serve(self) -> None:
+        self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
         async with serve(self._handle, "127.0.0.1", self.port):
             self._ready.set()
