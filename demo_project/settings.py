@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+
+import dj_database_url
 
 BASE_DIR = Path(__file__).resolve().parent
 ROOT_DIR = BASE_DIR.parent
@@ -55,24 +56,15 @@ TEMPLATES = [
     }
 ]
 WSGI_APPLICATION = "demo_project.wsgi.application"
+# DATABASE_URL (postgres://, mysql://, sqlite:///; query options kept) or a SQLite file.
 DATABASES = {
-    "default": {
-        "ENGINE": "django.db.backends.sqlite3",
-        "NAME": os.environ.get("DEMO_DB", str(BASE_DIR / "db.sqlite3")),
-    }
+    "default": dj_database_url.config(
+        default=f"sqlite:///{os.environ.get('DEMO_DB', BASE_DIR / 'db.sqlite3')}"
+    )
 }
-if os.environ.get(
-    "DATABASE_URL"
-):  # e.g. postgres://user:password@host:5432/name (pip install psycopg)
-    _db = urlsplit(os.environ["DATABASE_URL"])
-    DATABASES["default"] = {
-        "ENGINE": "django.db.backends.postgresql",
-        "NAME": _db.path.lstrip("/"),
-        "USER": unquote(_db.username or ""),
-        "PASSWORD": unquote(_db.password or ""),
-        "HOST": _db.hostname or "",
-        "PORT": str(_db.port or ""),
-    }
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # The web process, the Celery worker and the relay share the file: wait for locks.
+    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USE_TZ = True
 STATIC_URL = "static/"

@@ -3,8 +3,8 @@
 ``@broadcasts(Model)`` on a :class:`Broadcast` subclass connects it to the
 model's ``post_save``/``post_delete`` (with an explicit sender). Channels,
 event name and data are computed at save time — a deleted row cannot be read
-after commit — and handed to :mod:`pusher_django.outbox`, which sends them
-through Celery once the transaction commits. ``QuerySet.update()`` and
+after commit — and written to the outbox table (:mod:`pusher_django.outbox`)
+inside the saving transaction; Celery sends them once it commits. ``QuerySet.update()`` and
 ``bulk_create()`` send no model signals, so they broadcast nothing: call
 :func:`~pusher_django.outbox.trigger_on_commit` after them if needed.
 """
@@ -22,7 +22,9 @@ from django.db import router
 from django.db.models import Model
 from django.db.models.signals import post_delete, post_save
 
-from .outbox import make_event, send_after_commit, trigger_on_commit
+from .conf import section
+from .outbox import make_event, trigger_on_commit
+from .outbox.writer import Coalesce, write
 
 Action = Literal["created", "updated", "deleted"]
 ACTIONS: tuple[Action, ...] = ("created", "updated", "deleted")
@@ -42,6 +44,11 @@ class Broadcast:
 
     on: ClassVar[tuple[str, ...]] = ACTIONS
     model: ClassVar[type[Model]]
+    #: Merge repeated events of one instance that are still waiting to be sent:
+    #: within one transaction, and across transactions within ``coalesce_window``.
+    coalesce: ClassVar[bool] = False
+    #: Seconds a coalescing event waits for later updates (``None``: the OUTBOX setting).
+    coalesce_window: ClassVar[float | None] = None
 
     def channels(self, instance: Model, action: Action) -> list[str]:
         """Default: ``private-<app_label>.<model_name>.<pk>`` (private: data is not public)."""
@@ -60,6 +67,10 @@ class Broadcast:
     def should_broadcast(self, instance: Model, action: Action) -> bool:
         return True
 
+    def coalesce_key(self, instance: Model, action: Action) -> str | None:
+        """Events with the same key (and channel) merge; default: the model and pk."""
+        return f"{instance._meta.label}:{instance.pk}" if self.coalesce else None
+
     def handle(self, instance: Model, action: Action) -> None:
         if (
             action not in self.on
@@ -70,7 +81,25 @@ class Broadcast:
         name = self.event(instance, action)
         data = self.data(instance, action)
         events = [make_event(channel, name, data) for channel in self.channels(instance, action)]
-        send_after_commit(events, using=router.db_for_write(type(instance), instance=instance))
+        write(
+            events,
+            using=router.db_for_write(type(instance), instance=instance),
+            coalesce=self._coalesce(instance, action),
+        )
+
+    def _coalesce(self, instance: Model, action: Action) -> Coalesce | None:
+        key = self.coalesce_key(instance, action)
+        if key is None:
+            return None
+        window = self.coalesce_window
+        if window is None:
+            window = float(section("OUTBOX")["COALESCE_WINDOW"])
+
+        def rebuild(merged: str) -> tuple[str, Any]:
+            merged_action: Action = merged  # type: ignore[assignment]
+            return self.event(instance, merged_action), self.data(instance, merged_action)
+
+        return Coalesce(key[:255], action, window, rebuild)
 
 
 def broadcasts(model: type[Model]) -> Any:

@@ -76,6 +76,15 @@ DEFAULTS: dict[str, Any] = {
     "ADMIN": {
         "CACHE_SECONDS": 5,  # the channel list is cached this long (0: always live)
     },
+    "OUTBOX": {
+        "RETENTION": 86400.0,  # seconds sent rows are kept before pruning
+        "LEASE": 60.0,  # seconds a claimed row is reserved for the worker sending it
+        "CLAIM_SIZE": 50,  # rows one worker claims at a time (five batch requests)
+        "RELAY_INTERVAL": 5.0,  # seconds between passes of `manage.py pusher_outbox`
+        "COALESCE_WINDOW": 0.0,  # seconds coalescing broadcasts wait to merge later updates
+        "BACKLOG_WARNING": 60.0,  # seconds; an older pending row is logged as a warning
+        "ID_FIELD": "_pusher_id",  # key carrying the event id in JSON-object data (None: off)
+    },
     "WEBHOOKS": {
         "ASYNC": False,  # True: verify, enqueue a Celery task, answer 200 at once
         "MAX_AGE": 300,  # seconds; older deliveries (time_ms) are refused, None disables
@@ -214,10 +223,18 @@ def merged_settings() -> tuple[dict[str, Any], list[Problem]]:
     return values, problems
 
 
+@lru_cache(maxsize=1)
+def _merged_values() -> dict[str, Any]:
+    return merged_settings()[0]
+
+
 def section(name: str) -> dict[str, Any]:
-    """A nested settings section (e.g. ``"CELERY"``) merged over its defaults."""
-    values, _ = merged_settings()
-    result = values.get(name)
+    """A nested settings section (e.g. ``"CELERY"``) merged over its defaults.
+
+    Merged once and cached (cleared with the configuration), since the
+    outbox reads its section on every save.
+    """
+    result = _merged_values().get(name)
     return dict(result) if isinstance(result, Mapping) else dict(DEFAULTS[name])
 
 
@@ -366,6 +383,7 @@ _POSITIVE = {
         "LOCK_TTL",
     ),
     "WEBHOOKS": ("DEDUP_TTL",),
+    "OUTBOX": ("RETENTION", "LEASE", "CLAIM_SIZE", "RELAY_INTERVAL", "BACKLOG_WARNING"),
 }
 
 
@@ -398,6 +416,7 @@ def _check_sections(v: Mapping[str, Any]) -> list[Problem]:
                     f"({DEFAULTS[section_name][name]!r}).",
                 )
             )
+    problems.extend(_check_outbox(v))
     alias = v["WEBHOOKS"].get("CACHE")
     if alias not in getattr(settings, "CACHES", {"default": {}}):
         problems.append(
@@ -408,6 +427,47 @@ def _check_sections(v: Mapping[str, Any]) -> list[Problem]:
                 "handled events there).",
             )
         )
+    return problems
+
+
+def _check_outbox(v: Mapping[str, Any]) -> list[Problem]:
+    problems = []
+    outbox = v["OUTBOX"]
+    window = outbox.get("COALESCE_WINDOW")
+    if isinstance(window, bool) or not isinstance(window, int | float) or window < 0:
+        problems.append(
+            Problem(
+                "pusher_django.E019",
+                f"PUSHER['OUTBOX']['COALESCE_WINDOW'] must be a number of seconds >= 0, "
+                f"got {window!r}.",
+                "Set it to 0 (merge within one transaction only) or a few seconds.",
+            )
+        )
+    id_field = outbox.get("ID_FIELD")
+    if id_field is not None and not (isinstance(id_field, str) and id_field):
+        problems.append(
+            Problem(
+                "pusher_django.E020",
+                f"PUSHER['OUTBOX']['ID_FIELD'] must be a non-empty string or None, "
+                f"got {id_field!r}.",
+                "Set it to '_pusher_id' (the default) or None to send no event id.",
+            )
+        )
+    lease, size, timeout = outbox.get("LEASE"), outbox.get("CLAIM_SIZE"), v["TIMEOUT"]
+    numbers = (lease, size, timeout)
+    if all(isinstance(n, int | float) and not isinstance(n, bool) and n > 0 for n in numbers):
+        requests_per_claim = -(-int(size) // 10)
+        if lease <= timeout * requests_per_claim:
+            problems.append(
+                Problem(
+                    "pusher_django.W002",
+                    f"PUSHER['OUTBOX']['LEASE'] ({lease:g} s) is not longer than sending one "
+                    f"claim can take ({requests_per_claim} requests x TIMEOUT {timeout:g} s): "
+                    "slow sends may be claimed again and sent twice.",
+                    "Raise OUTBOX['LEASE'] or lower OUTBOX['CLAIM_SIZE'] or TIMEOUT.",
+                    "warning",
+                )
+            )
     return problems
 
 
@@ -479,6 +539,7 @@ def on_reset(func: Any) -> Any:
 def reset_config() -> None:
     """Forget the cached configuration (after changing ``PUSHER_URL`` in the environment)."""
     get_config.cache_clear()
+    _merged_values.cache_clear()
     for func in _resetters:
         func()
 

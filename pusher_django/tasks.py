@@ -4,16 +4,20 @@ Arguments are plain JSON so any serializer works. Transient failures
 (network, timeouts, 5xx, 429) are retried with exponential backoff and full
 jitter, honouring ``Retry-After``; bad input (4xx) is logged and not retried.
 ``trigger_batch`` takes any number of events and sends them in order, ten per
-request; a retry resends only the events not yet accepted, so a transaction's
-events are never reordered and rarely duplicated (Celery delivers tasks at
-least once: a worker killed mid-task may resend the chunk it was sending).
+request; a retry resends only the events not yet accepted.
+
+Broadcasts do not travel in task arguments: ``deliver_outbox`` (one per
+committed transaction) and ``relay_outbox`` (periodic) read the outbox
+table, so a lost or redelivered task loses or repeats nothing beyond what
+the table says. They acknowledge late and are rejected back to the broker
+when the worker dies, so a killed worker's task runs again elsewhere.
 """
 
 from __future__ import annotations
 
 import logging
-import random
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import Any
 
 from celery import Task, shared_task
@@ -21,11 +25,23 @@ from celery import Task, shared_task
 from .client import MAX_BATCH_EVENTS, get_client
 from .conf import section
 from .exceptions import PusherError, PusherTransientError
+from .retry import max_retries, retry_delay
+
+__all__ = [
+    "deliver_outbox",
+    "enqueue",
+    "relay_outbox",
+    "retry_delay",
+    "send_to_user",
+    "terminate_user_connections",
+    "trigger",
+    "trigger_batch",
+]
 
 logger = logging.getLogger(__name__)
 
 
-def enqueue(task: Task[Any, Any], *args: Any) -> bool:
+def enqueue(task: Task[Any, Any], *args: Any, countdown: float | None = None) -> bool:
     """Send a task to ``PUSHER["CELERY"]["QUEUE"]``; ``False`` (logged) if the broker failed.
 
     Callers fall back to doing the work in-process, so a broker outage
@@ -33,32 +49,26 @@ def enqueue(task: Task[Any, Any], *args: Any) -> bool:
     """
     queue = section("CELERY")["QUEUE"]
     try:
-        task.apply_async(args=args, **({"queue": queue} if queue else {}))
+        options: dict[str, Any] = {"queue": queue} if queue else {}
+        if countdown is not None:
+            options["countdown"] = countdown
+        task.apply_async(args=args, **options)
     except Exception:
         logger.exception("Could not enqueue %s; the caller falls back to running it now", task.name)
         return False
     return True
 
 
-def retry_delay(retries: int, error: PusherTransientError) -> float:
-    options = section("CELERY")
-    cap = float(options["RETRY_BACKOFF_MAX"])
-    delay: float = random.uniform(0, min(cap, float(options["RETRY_BACKOFF"]) * 2**retries))  # noqa: S311
-    if error.retry_after is not None:
-        delay = max(delay, error.retry_after)
-    return delay
-
-
 def _retry(task: Task[Any, Any], error: PusherTransientError, **kwargs: Any) -> Exception:
-    max_retries = int(section("CELERY")["MAX_RETRIES"])
-    if task.request.retries >= max_retries:
-        logger.error("%s gave up after %d retries: %s", task.name, max_retries, error)
+    limit = max_retries()
+    if task.request.retries >= limit:
+        logger.error("%s gave up after %d retries: %s", task.name, limit, error)
         return error
     delay = retry_delay(task.request.retries, error)
     logger.warning(
         "%s failed (%s); retry %d in %.1f s", task.name, error, task.request.retries + 1, delay
     )
-    return task.retry(exc=error, countdown=delay, max_retries=max_retries, **kwargs)
+    return task.retry(exc=error, countdown=delay, max_retries=limit, **kwargs)
 
 
 def _refuse(task_name: str, error: PusherError) -> PusherError:
@@ -119,6 +129,44 @@ def trigger_batch(self: Task[Any, Any], events: list[dict[str, Any]]) -> int:
     except PusherError as err:
         raise _refuse(self.name, err) from err
     return sent
+
+
+@shared_task(
+    name="pusher_django.deliver_outbox",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+)
+def deliver_outbox(using: str = "default") -> int:
+    """Send the committed outbox rows; schedules itself again for rows due later."""
+    from .outbox.relay import deliver
+
+    report = deliver(using)
+    _wake_at(report.next_due, using)
+    return report.sent
+
+
+@shared_task(
+    name="pusher_django.relay_outbox",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+)
+def relay_outbox(using: str = "default") -> int:
+    """For Celery beat: deliver what a lost hand-off left, prune, warn about a backlog."""
+    from .outbox.relay import relay_pass
+
+    return relay_pass(using).sent
+
+
+def _wake_at(due: Any, using: str) -> None:
+    if due is None:
+        return
+    from django.utils import timezone
+
+    # Rows due now but not claimed are held by a concurrent claim: look again soon.
+    delay = max((due - timezone.now()) / timedelta(seconds=1), 1.0)
+    enqueue(deliver_outbox, using, countdown=delay)
 
 
 @shared_task(bind=True, name="pusher_django.terminate_user_connections", max_retries=None)

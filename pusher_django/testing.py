@@ -10,10 +10,11 @@
         sent.assert_broadcast("message.created", channel=f"private-encrypted-room-{room.pk}",
                               data={"text": "hi"})
 
-Inside a ``TestCase`` (whose test runs in a transaction that never commits)
-the commit callbacks registered in the block are run when it ends, as
-``captureOnCommitCallbacks(execute=True)`` does; a rolled-back block inside
-still sends nothing.
+Events are read from the outbox table when the block ends, so the helper
+works the same in a ``TestCase`` (whose transaction never commits), inside
+``transaction.atomic()`` and in autocommit: what the block wrote and did not
+roll back is what would be sent. It never runs, reorders or drops anyone's
+``on_commit`` callbacks, and the captured rows are removed so nothing sends them.
 """
 
 from __future__ import annotations
@@ -24,10 +25,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS
-from django.test import TestCase
+from django.db.models import Max
 
-from .outbox import Event, capturing
+from .models import Delivery
+from .outbox.writer import capturing
+from .payloads import decode_data
 
+Event = dict[str, Any]
 _MISSING = object()
 
 
@@ -38,9 +42,20 @@ class CapturedBroadcasts:
     events: list[Event] = field(default_factory=list)
     batches: list[list[Event]] = field(default_factory=list)
 
-    def _record(self, events: list[Event]) -> None:
-        self.batches.append(list(events))
-        self.events.extend(events)
+    def _record(self, rows: list[Delivery]) -> None:
+        by_batch: dict[Any, list[Event]] = {}
+        for row in rows:
+            event: Event = {
+                "id": row.pk,
+                "channel": row.channel,
+                "name": row.name,
+                "data": decode_data(row.data),
+            }
+            if row.socket_id:
+                event["socket_id"] = row.socket_id
+            by_batch.setdefault(row.batch, []).append(event)
+            self.events.append(event)
+        self.batches.extend(by_batch.values())
 
     def matching(self, event: str, channel: str | None = None, data: Any = _MISSING) -> list[Event]:
         return [
@@ -80,7 +95,12 @@ def _contains(actual: Any, expected: Any) -> bool:
 
 @contextlib.contextmanager
 def capture_broadcasts(using: str = DEFAULT_DB_ALIAS) -> Iterator[CapturedBroadcasts]:
-    """Record broadcasts and ``trigger_on_commit`` events instead of enqueuing tasks."""
+    """Record broadcasts and ``trigger_on_commit`` events instead of sending them."""
     captured = CapturedBroadcasts()
-    with capturing(captured._record), TestCase.captureOnCommitCallbacks(using=using, execute=True):
+    rows = Delivery.objects.using(using)
+    before = rows.aggregate(last=Max("id"))["last"] or 0
+    with capturing():
         yield captured
+    written = list(rows.filter(id__gt=before, status=Delivery.Status.PENDING).order_by("id"))
+    captured._record(written)
+    rows.filter(id__in=[row.pk for row in written]).delete()

@@ -63,9 +63,17 @@ def rest_proxy(soketi: Soketi) -> Iterator[RestProxy]:
 
 
 @pytest.fixture(scope="session")
-def celery_worker(rest_proxy: RestProxy) -> Iterator[CeleryWorker]:
+def test_database(django_db_setup: None) -> str:
+    """The test database's name, for the processes the tests start (workers, relays)."""
+    from django.db import connection
+
+    return str(connection.settings_dict["NAME"])
+
+
+@pytest.fixture(scope="session")
+def celery_worker(rest_proxy: RestProxy, test_database: str) -> Iterator[CeleryWorker]:
     """One real worker per session, on its own queue, reaching soketi through the proxy."""
-    worker = CeleryWorker(rest_proxy.port)
+    worker = CeleryWorker(rest_proxy.port, test_database)
     yield worker
     worker.stop()
 

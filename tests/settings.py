@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
+
+import dj_database_url
 
 SECRET_KEY = "tests-only-not-secret"
 DEBUG = False
@@ -27,7 +30,18 @@ MIDDLEWARE = [
     "pusher_django.middleware.SocketIdMiddleware",
 ]
 ROOT_URLCONF = "tests.urls"
-DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+# DATABASE_URL picks the database (postgres://, mysql://, sqlite:///, query options kept);
+# by default a SQLite file, since the Celery worker of the integration tests must read
+# the same outbox table as the tests.
+_OUTPUT = Path(
+    os.environ.get("TEST_OUTPUT_DIR", Path(__file__).resolve().parents[1] / "test-output")
+)
+DATABASES = {"default": dj_database_url.config(default=f"sqlite:///{_OUTPUT / 'tests.sqlite3'}")}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    DATABASES["default"]["OPTIONS"] = {"timeout": 20}
+    DATABASES["default"]["TEST"] = {"NAME": str(_OUTPUT / f"test-{os.getpid()}.sqlite3")}
+if os.environ.get("TEST_DATABASE_NAME"):  # the worker process joins the test database
+    DATABASES["default"]["NAME"] = os.environ["TEST_DATABASE_NAME"]
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
@@ -70,5 +84,11 @@ if os.environ.get("TEST_PUSHER_URL"):  # inside the Celery worker started by the
     PUSHER = {
         "ENCRYPTION_MASTER_KEY_BASE64": PUSHER["ENCRYPTION_MASTER_KEY_BASE64"],
         "TIMEOUT": 2,
-        "CELERY": {"MAX_RETRIES": 100, "RETRY_BACKOFF": 0.2, "RETRY_BACKOFF_MAX": 1.0},
+        "CELERY": {
+            "QUEUE": os.environ.get("TEST_CELERY_QUEUE"),
+            "MAX_RETRIES": 100,
+            "RETRY_BACKOFF": 0.2,
+            "RETRY_BACKOFF_MAX": 1.0,
+        },
+        "OUTBOX": {"LEASE": 3.0, "CLAIM_SIZE": 10},
     }

@@ -13,7 +13,7 @@ from .soketi import APP_ID, APP_KEY, APP_SECRET
 
 
 class CeleryWorker:
-    def __init__(self, rest_port: int) -> None:
+    def __init__(self, rest_port: int, database: str, *, concurrency: int = 1) -> None:
         self.queue = f"pusher-tests-{uuid.uuid4().hex[:8]}"
         self.log: Path = log_path(f"celery-{self.queue}.log")
         env = dict(os.environ)
@@ -21,6 +21,8 @@ class CeleryWorker:
             DJANGO_SETTINGS_MODULE="tests.settings",
             TEST_PUSHER_URL=f"http://{APP_KEY}:{APP_SECRET}@127.0.0.1:{rest_port}/apps/{APP_ID}",
             PYTHONPATH=str(ROOT),
+            TEST_DATABASE_NAME=database,
+            TEST_CELERY_QUEUE=self.queue,
         )
         celery = Path(sys.executable).with_name("celery")
         self.process = subprocess.Popen(
@@ -29,7 +31,8 @@ class CeleryWorker:
                 "-A",
                 "tests.celery_app",
                 "worker",
-                "--pool=solo",
+                "--pool=solo" if concurrency == 1 else "--pool=prefork",
+                f"--concurrency={concurrency}",
                 "-Q",
                 self.queue,
                 "--loglevel=INFO",

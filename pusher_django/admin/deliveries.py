@@ -1,0 +1,93 @@
+"""Pusher → Deliveries: the outbox rows, their failures, and Retry / Discard.
+
+A plain ``ModelAdmin`` over :class:`~pusher_django.models.Delivery`. Rows are
+read-only (their content is what was committed); staff with
+``change_delivery`` may retry failed rows and those with
+``delete_delivery`` may discard rows. The pending/failed counts and the age
+of the backlog sit above the list.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+
+from pusher_django.models import Delivery
+from pusher_django.outbox import relay
+
+if TYPE_CHECKING:
+    _ModelAdmin = admin.ModelAdmin[Delivery]
+else:
+    _ModelAdmin = admin.ModelAdmin
+
+
+class DeliveryAdmin(_ModelAdmin):
+    list_display = ("id", "status", "channel", "name", "attempts", "created_at", "sent_at", "error")
+    list_display_links = ("id",)
+    list_filter = ("status", "channel")
+    search_fields = ("=id", "channel", "name", "error")
+    ordering = ("-id",)
+    list_per_page = 50
+    actions = ("retry_deliveries", "discard_deliveries")
+    change_list_template = "admin/pusher_django/delivery/change_list.html"
+    readonly_fields = (
+        "id",
+        "status",
+        "channel",
+        "name",
+        "data",
+        "socket_id",
+        "attempts",
+        "error",
+        "created_at",
+        "available_at",
+        "sent_at",
+        "coalesce_key",
+    )
+    fields = readonly_fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> Any:
+        response = super().changelist_view(request, extra_context)
+        if isinstance(response, TemplateResponse) and response.context_data is not None:
+            response.context_data["backlog"] = relay.backlog()
+        return response
+
+    @admin.action(
+        description=gettext_lazy("Retry the selected failed deliveries"), permissions=["change"]
+    )
+    def retry_deliveries(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
+        ids = list(queryset.filter(status=Delivery.Status.FAILED).values_list("id", flat=True))
+        count = relay.retry(ids)
+        if count:
+            from pusher_django import tasks
+
+            if not tasks.enqueue(tasks.deliver_outbox, queryset.db):
+                relay.deliver(queryset.db, max_rounds=1)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d delivery is queued again.",
+                "%(count)d deliveries are queued again.",
+                count,
+            )
+            % {"count": count},
+            messages.SUCCESS if count else messages.WARNING,
+        )
+
+    @admin.action(
+        description=gettext_lazy("Discard the selected deliveries"), permissions=["delete"]
+    )
+    def discard_deliveries(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
+        count, _details = queryset.delete()
+        self.message_user(request, _("%(count)d deliveries discarded.") % {"count": count})

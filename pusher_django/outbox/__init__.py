@@ -1,0 +1,43 @@
+"""The transactional outbox: events are rows written with the data they describe.
+
+:func:`trigger_on_commit` and model broadcasts write one row per event inside
+the caller's transaction (:mod:`.writer`); after the commit one Celery task
+claims and sends them, in order and ten per request (:mod:`.relay`); the
+``pusher_outbox`` command or the ``pusher_django.relay_outbox`` periodic task
+delivers whatever a lost hand-off left behind. Delivery is at least once:
+every event carries its row id (``OUTBOX["ID_FIELD"]``) so subscribers can
+drop a duplicate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from .events import OutgoingEvent, make_event
+from .writer import write
+
+
+def send_after_commit(events: Iterable[OutgoingEvent], using: str | None = None) -> None:
+    """Send ``events`` (from :func:`make_event`) once the current transaction commits."""
+    write(list(events), using)
+
+
+def trigger_on_commit(
+    channels: str | Iterable[str],
+    event: str,
+    data: Any,
+    *,
+    socket_id: str | None = None,
+    using: str | None = None,
+) -> None:
+    """Trigger ``event`` on ``channels`` once the current transaction commits.
+
+    The events are stored in the outbox table inside the transaction, so a
+    rollback removes them and a commit guarantees them.
+    """
+    names = [channels] if isinstance(channels, str) else list(channels)
+    write([make_event(name, event, data, socket_id) for name in names], using)
+
+
+__all__ = ["OutgoingEvent", "make_event", "send_after_commit", "trigger_on_commit"]

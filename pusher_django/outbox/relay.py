@@ -1,0 +1,342 @@
+"""Delivering outbox rows: claim with a lease, send in order, mark, retry or dead-letter.
+
+Claiming is safe with any number of workers and relays. Where the database
+has ``SELECT ... FOR UPDATE SKIP LOCKED`` (PostgreSQL, MySQL 8, Oracle)
+concurrent claimers skip each other's rows; elsewhere (SQLite) a claim
+starts by taking the database's write lock, so claims run one at a time.
+Either way a claim only takes, per channel, an unbroken run starting at the
+channel's oldest pending row, so one channel's events go out in id order
+however many workers race, and a channel waiting out a retry holds back only
+its own later events.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet
+from django.db.models.functions import Coalesce, Greatest
+from django.utils import timezone
+
+from pusher_django.client import MAX_BATCH_EVENTS, PusherClient, get_client
+from pusher_django.conf import section
+from pusher_django.exceptions import PusherConfigurationError, PusherError, PusherTransientError
+from pusher_django.models import Delivery
+from pusher_django.retry import max_retries, retry_delay
+
+from .events import id_field, wire_data
+
+logger = logging.getLogger(__name__)
+
+PENDING, SENT, FAILED = Delivery.Status.PENDING, Delivery.Status.SENT, Delivery.Status.FAILED
+
+
+@dataclass
+class Report:
+    """What one :func:`deliver` call did, and when to look again."""
+
+    sent: int = 0
+    failed: int = 0
+    deferred: int = 0
+    #: When pending rows that could not be sent now become due (``None``: nothing left).
+    next_due: datetime | None = None
+    failures: list[str] = field(default_factory=list)
+
+
+def _rows(using: str) -> QuerySet[Delivery]:
+    return Delivery.objects.using(using)
+
+
+def _free(now: datetime) -> Q:
+    return Q(lease_until__isnull=True) | Q(lease_until__lt=now)
+
+
+def claim(using: str, now: datetime | None = None) -> list[Delivery]:
+    """Lease the next rows this worker may send, in id order (empty: nothing to do)."""
+    options = section("OUTBOX")
+    now = now or timezone.now()
+    token = uuid.uuid4()
+    rows = _rows(using)
+    skip_locked = connections[using].features.has_select_for_update_skip_locked
+    waiting = rows.filter(channel=OuterRef("channel"), status=PENDING, id__lt=OuterRef("id"))
+    blocked = waiting.filter(Q(available_at__gt=now) | Q(lease_until__gte=now))
+    with transaction.atomic(using=using):
+        if not skip_locked:
+            rows.filter(pk=0).update(lease_token=None)  # take the write lock first
+        candidates = (
+            rows.filter(_free(now), status=PENDING, available_at__lte=now)
+            .filter(~Exists(blocked))
+            .order_by("id")
+        )
+        if skip_locked:
+            candidates = candidates.select_for_update(skip_locked=True)
+        picked = list(candidates.values_list("id", "channel")[: int(options["CLAIM_SIZE"])])
+        ids = _unbroken_runs(picked, rows)
+        if ids:
+            lease = timedelta(seconds=float(options["LEASE"]))
+            rows.filter(_free(now), id__in=ids).update(lease_token=token, lease_until=now + lease)
+    if not ids:
+        return []
+    return list(rows.filter(lease_token=token, status=PENDING).order_by("id"))
+
+
+def _unbroken_runs(picked: Sequence[tuple[int, str]], rows: QuerySet[Delivery]) -> list[int]:
+    """Per channel, the picked ids up to the first pending row someone else holds."""
+    if not picked:
+        return []
+    mine = {row_id for row_id, _ in picked}
+    pending = (
+        rows.filter(status=PENDING, channel__in={channel for _, channel in picked})
+        .filter(id__lte=max(mine))
+        .order_by("id")
+        .values_list("id", "channel")
+    )
+    stopped: set[str] = set()
+    ids = []
+    for row_id, channel in pending:
+        if channel in stopped:
+            continue
+        if row_id in mine:
+            ids.append(row_id)
+        else:
+            stopped.add(channel)
+    return ids
+
+
+def deliver(using: str | None = None, *, max_rounds: int | None = None) -> Report:
+    """Claim and send until nothing is left to claim (or ``max_rounds`` claims)."""
+    using = using or DEFAULT_DB_ALIAS
+    report = Report()
+    rounds = 0
+    client = get_client()
+    while max_rounds is None or rounds < max_rounds:
+        rows = claim(using)
+        rounds += 1
+        if not rows:
+            break
+        _send(client, rows, using, report)
+    report.next_due = next_due(using)
+    if report.sent or report.failed or report.deferred:
+        logger.info(
+            "Outbox: %d sent, %d failed, %d deferred", report.sent, report.failed, report.deferred
+        )
+    return report
+
+
+def _send(client: PusherClient, rows: list[Delivery], using: str, report: Report) -> None:
+    token = rows[0].lease_token
+    id_key = id_field()
+    chunks = [rows[i : i + MAX_BATCH_EVENTS] for i in range(0, len(rows), MAX_BATCH_EVENTS)]
+    for index, chunk in enumerate(chunks):
+        try:
+            _post(client, chunk, id_key)
+        except PusherConfigurationError:
+            _release([row for later in chunks[index:] for row in later], using, token)
+            raise
+        except PusherTransientError as err:
+            _defer(chunk, err, using, token, report)
+            _release([row for later in chunks[index + 1 :] for row in later], using, token)
+            return
+        except PusherError:
+            if not _isolate(client, chunk, id_key, using, token, report):
+                _release([row for later in chunks[index + 1 :] for row in later], using, token)
+                return
+        else:
+            _mark_sent(chunk, using, token, report)
+
+
+def _post(client: PusherClient, rows: Sequence[Delivery], id_key: str | None) -> None:
+    events: list[dict[str, Any]] = []
+    for row in rows:
+        event: dict[str, Any] = {
+            "channel": row.channel,
+            "name": row.name,
+            "data": wire_data(row.data, row.tagged, row.pk, id_key),
+        }
+        if row.socket_id:
+            event["socket_id"] = row.socket_id
+        events.append(event)
+    if len(events) == 1:
+        only = events[0]
+        client.trigger(only["channel"], only["name"], only["data"], socket_id=only.get("socket_id"))
+    else:
+        client.trigger_batch(events)
+
+
+def _isolate(
+    client: PusherClient,
+    chunk: Sequence[Delivery],
+    id_key: str | None,
+    using: str,
+    token: Any,
+    report: Report,
+) -> bool:
+    """Send a refused chunk one event at a time so only the poison events fail.
+
+    Returns ``False`` if a transient failure stopped it (the rest is deferred).
+    """
+    for index, row in enumerate(chunk):
+        try:
+            _post(client, [row], id_key)
+        except PusherTransientError as err:
+            _defer([row], err, using, token, report)
+            _release(chunk[index + 1 :], using, token)
+            return False
+        except PusherConfigurationError:
+            _release(chunk[index:], using, token)
+            raise
+        except PusherError as err:
+            _fail([row], str(err), using, token, report)
+        else:
+            _mark_sent([row], using, token, report)
+    return True
+
+
+def _mine(rows: Sequence[Delivery], using: str, token: Any) -> QuerySet[Delivery]:
+    return _rows(using).filter(id__in=[row.pk for row in rows], lease_token=token)
+
+
+def _mark_sent(rows: Sequence[Delivery], using: str, token: Any, report: Report) -> None:
+    report.sent += _mine(rows, using, token).update(
+        status=SENT,
+        sent_at=timezone.now(),
+        attempts=F("attempts") + 1,
+        error="",
+        lease_token=None,
+        lease_until=None,
+    )
+
+
+def _release(rows: Sequence[Delivery], using: str, token: Any) -> None:
+    if rows:
+        _mine(rows, using, token).update(lease_token=None, lease_until=None)
+
+
+def _fail(rows: Sequence[Delivery], error: str, using: str, token: Any, report: Report) -> None:
+    for row in rows:
+        logger.error(
+            "Outbox event #%s %r on %r is dead-lettered (retry it in the admin): %s; data: %.500s",
+            row.pk,
+            row.name,
+            row.channel,
+            error,
+            row.data,
+        )
+        report.failures.append(f"#{row.pk}: {error}")
+    report.failed += _mine(rows, using, token).update(
+        status=FAILED,
+        error=error[:2000],
+        attempts=F("attempts") + 1,
+        lease_token=None,
+        lease_until=None,
+    )
+
+
+def _defer(
+    rows: Sequence[Delivery], error: PusherTransientError, using: str, token: Any, report: Report
+) -> None:
+    """Put rows back with a backoff; rows out of retries are dead-lettered instead."""
+    limit = max_retries()
+    exhausted = [row for row in rows if row.attempts + 1 > limit]
+    if exhausted:
+        _fail(exhausted, f"gave up after {limit} retries: {error}", using, token, report)
+    again = [row for row in rows if row.attempts + 1 <= limit]
+    if not again:
+        return
+    attempts = max(row.attempts for row in again)
+    delay = retry_delay(attempts, error)
+    logger.warning(
+        "Outbox: %d event(s) not sent (%s); retry %d in %.1f s",
+        len(again),
+        error,
+        attempts + 1,
+        delay,
+    )
+    report.deferred += _mine(again, using, token).update(
+        attempts=F("attempts") + 1,
+        error=str(error)[:2000],
+        available_at=timezone.now() + timedelta(seconds=delay),
+        lease_token=None,
+        lease_until=None,
+    )
+
+
+def next_due(using: str | None = None) -> datetime | None:
+    """When the earliest pending row can next be claimed (``None``: none pending)."""
+    due = Greatest("available_at", Coalesce("lease_until", "available_at"))
+    result: datetime | None = (
+        _rows(using or DEFAULT_DB_ALIAS).filter(status=PENDING).aggregate(due=Min(due))["due"]
+    )
+    return result
+
+
+def prune(using: str | None = None, now: datetime | None = None) -> int:
+    """Delete sent rows older than ``OUTBOX["RETENTION"]``; returns how many."""
+    rows = _rows(using or DEFAULT_DB_ALIAS)
+    cutoff = (now or timezone.now()) - timedelta(seconds=float(section("OUTBOX")["RETENTION"]))
+    deleted = 0
+    while True:
+        ids = list(rows.filter(status=SENT, sent_at__lt=cutoff).values_list("id", flat=True)[:1000])
+        if not ids:
+            return deleted
+        deleted += rows.filter(id__in=ids).delete()[0]
+
+
+@dataclass(frozen=True)
+class Backlog:
+    pending: int
+    failed: int
+    sent: int
+    oldest_pending: datetime | None
+
+    def age(self, now: datetime | None = None) -> float:
+        if self.oldest_pending is None:
+            return 0.0
+        return ((now or timezone.now()) - self.oldest_pending).total_seconds()
+
+
+def backlog(using: str | None = None) -> Backlog:
+    rows = _rows(using or DEFAULT_DB_ALIAS)
+    counts = dict(
+        rows.order_by().values_list("status").annotate(n=Count("id")).values_list("status", "n")
+    )
+    oldest = rows.filter(status=PENDING).aggregate(oldest=Min("created_at"))["oldest"]
+    return Backlog(counts.get(PENDING, 0), counts.get(FAILED, 0), counts.get(SENT, 0), oldest)
+
+
+def warn_if_behind(using: str | None = None) -> Backlog:
+    """Log a warning when the oldest pending event is older than ``BACKLOG_WARNING``."""
+    state = backlog(using)
+    limit = float(section("OUTBOX")["BACKLOG_WARNING"])
+    if state.age() > limit:
+        logger.warning(
+            "Outbox backlog: %d event(s) pending, the oldest for %.0f s (limit %.0f s); "
+            "is a Celery worker or `manage.py pusher_outbox` running?",
+            state.pending,
+            state.age(),
+            limit,
+        )
+    return state
+
+
+def retry(ids: Sequence[int], using: str | None = None) -> int:
+    """Put failed rows back in the queue (the admin's Retry action)."""
+    return (
+        _rows(using or DEFAULT_DB_ALIAS)
+        .filter(id__in=list(ids), status=FAILED)
+        .update(status=PENDING, attempts=0, available_at=timezone.now(), error="")
+    )
+
+
+def relay_pass(using: str | None = None) -> Report:
+    """One relay pass: deliver what is due, prune, warn about an old backlog."""
+    report = deliver(using)
+    prune(using)
+    warn_if_behind(using)
+    return report

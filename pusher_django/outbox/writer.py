@@ -1,0 +1,180 @@
+"""Events become outbox rows inside the caller's transaction; one hand-off per commit.
+
+Only public Django APIs are used: the rows are ordinary inserts (a rolled
+back transaction or savepoint removes them by itself) and the hand-off is a
+``transaction.on_commit(..., robust=True)`` callback, registered with every
+write but acting once per transaction. If that callback never runs — the
+process died, an earlier callback raised, the broker is down — the rows are
+still committed and the relay delivers them.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
+from typing import Any
+
+from django.db import DEFAULT_DB_ALIAS, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from pusher_django.models import Delivery
+
+from .events import OutgoingEvent, make_event
+
+logger = logging.getLogger(__name__)
+
+#: How two actions on one instance merge; a missing pair is not merged.
+_MERGED = {
+    ("created", "updated"): "created",
+    ("updated", "updated"): "updated",
+    ("updated", "deleted"): "deleted",
+    ("created", "deleted"): None,  # never seen by anyone: nothing is sent
+}
+
+_capturing: ContextVar[bool] = ContextVar("pusher_outbox_capturing", default=False)
+_local = threading.local()
+
+
+class _Transaction:
+    """What the writes of one transaction share: their batch id and the hand-off."""
+
+    __slots__ = ("batch", "handed_off")
+
+    def __init__(self) -> None:
+        self.batch = uuid.uuid4()
+        self.handed_off = False
+
+
+def _transaction(using: str) -> _Transaction:
+    """The current transaction's state; a new one once the previous was handed off.
+
+    A rolled-back transaction never hands off, so its state is reused by the
+    next one: harmless, since its rows are gone.
+    """
+    states: dict[str, _Transaction] = _local.__dict__.setdefault("states", {})
+    state = states.get(using)
+    if state is None or state.handed_off:
+        state = states[using] = _Transaction()
+    return state
+
+
+@dataclass(frozen=True)
+class Coalesce:
+    """How a broadcast merges repeated events of one instance."""
+
+    key: str
+    action: str
+    window: float
+    #: The event name and data for a merged action.
+    rebuild: Callable[[str], tuple[str, Any]]
+
+
+def write(
+    events: Sequence[OutgoingEvent],
+    using: str | None = None,
+    coalesce: Coalesce | None = None,
+) -> None:
+    """Store ``events`` in the current transaction; they are sent after it commits."""
+    if not events:
+        return
+    using = using or DEFAULT_DB_ALIAS
+    state = _transaction(using)
+    now = timezone.now()
+    due = now + timedelta(seconds=coalesce.window) if coalesce and coalesce.window else now
+    with transaction.atomic(using=using, savepoint=False):
+        rows = [
+            Delivery(
+                channel=event.channel,
+                name=event.name,
+                data=event.data,
+                tagged=event.tagged,
+                socket_id=event.socket_id,
+                batch=state.batch,
+                coalesce_key=coalesce.key if coalesce else None,
+                action=coalesce.action if coalesce else "",
+                created_at=now,
+                available_at=due,
+            )
+            for event in events
+            if coalesce is None or not _merge(event, coalesce, state, now, using)
+        ]
+        if rows:
+            Delivery.objects.using(using).bulk_create(rows)
+    if not _capturing.get():
+        transaction.on_commit(partial(_hand_off, state, using), using=using, robust=True)
+
+
+def _merge(
+    event: OutgoingEvent, coalesce: Coalesce, state: _Transaction, now: Any, using: str
+) -> bool:
+    """Fold ``event`` into a pending row of the same instance; ``True`` if nothing is left.
+
+    Only rows never attempted and not claimed merge: of this transaction, or
+    of an earlier one still waiting out its coalescing window. The guarded
+    update loses cleanly to a worker that claims the row meanwhile.
+    """
+    pending = Delivery.objects.using(using).filter(
+        coalesce_key=coalesce.key,
+        channel=event.channel,
+        status=Delivery.Status.PENDING,
+        attempts=0,
+        lease_token__isnull=True,
+    )
+    row = (
+        pending.filter(Q(batch=state.batch) | Q(available_at__gt=now))
+        .order_by("-id")
+        .values("id", "action", "socket_id")
+        .first()
+    )
+    if row is None or (row["action"], coalesce.action) not in _MERGED:
+        return False
+    guard = pending.filter(pk=row["id"])
+    merged = _MERGED[(row["action"], coalesce.action)]
+    if merged is None:
+        return guard.delete()[0] > 0
+    name, data = coalesce.rebuild(merged)
+    rebuilt = make_event(event.channel, name, data, event.socket_id or None)
+    socket_id = rebuilt.socket_id if rebuilt.socket_id == row["socket_id"] else ""
+    updated = guard.update(
+        name=rebuilt.name,
+        data=rebuilt.data,
+        tagged=rebuilt.tagged,
+        action=merged,
+        socket_id=socket_id,
+    )
+    return updated > 0
+
+
+def _hand_off(state: _Transaction, using: str) -> None:
+    if state.handed_off:
+        return
+    state.handed_off = True
+    from pusher_django import tasks
+
+    from .relay import deliver
+
+    if tasks.enqueue(tasks.deliver_outbox, using):
+        return
+    logger.warning("The broker is unreachable; delivering the outbox from this process")
+    try:
+        deliver(using, max_rounds=1)
+    except Exception:
+        logger.exception("Inline delivery failed; the relay will deliver the committed events")
+
+
+@contextmanager
+def capturing() -> Iterator[None]:
+    """Write rows but never hand them off (the test helpers read them instead)."""
+    token = _capturing.set(True)
+    try:
+        yield
+    finally:
+        _capturing.reset(token)
