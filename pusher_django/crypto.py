@@ -45,6 +45,15 @@ def encrypt(channel: str, plaintext: str, master_key: bytes, nonce: bytes | None
     )
 
 
+def encrypted_size(plaintext_bytes: int) -> int:
+    """The length of :func:`encrypt`'s output for a plaintext of that many bytes.
+
+    ``{"nonce":"<32>","ciphertext":"<base64 of plaintext + 16-byte MAC>"}``:
+    lets a size limit be checked without paying for an encryption.
+    """
+    return 60 + 4 * -(-(plaintext_bytes + nacl.secret.SecretBox.MACBYTES) // 3)
+
+
 def decrypt(channel: str, payload: str | dict[str, Any], master_key: bytes) -> str:
     """Decrypt an event's ``data`` (string or decoded object) to its plaintext string."""
     try:

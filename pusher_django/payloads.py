@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from django.core.serializers.json import DjangoJSONEncoder
 
@@ -29,6 +29,32 @@ def serialize(data: Any) -> str:
         raise PusherValidationError(f"Event data is not JSON-serializable: {err}") from err
 
 
+def _encrypted_channel(channels: Sequence[str], master_key: bytes | None) -> str | None:
+    """The encrypted channel among ``channels`` (which must then be alone), or ``None``."""
+    encrypted = [name for name in channels if is_encrypted(name)]
+    if not encrypted:
+        return None
+    if len(channels) > 1:
+        raise PusherValidationError(
+            "An encrypted channel cannot be triggered together with other channels "
+            f"({', '.join(channels[:3])}...): trigger each encrypted channel on its own."
+        )
+    if master_key is None:
+        raise PusherValidationError(
+            f"{encrypted[0]!r} is an encrypted channel but "
+            "PUSHER['ENCRYPTION_MASTER_KEY_BASE64'] is not set; refusing to send plaintext."
+        )
+    return encrypted[0]
+
+
+def _check_size(size: int, encrypted: bool, max_bytes: int) -> None:
+    if size > max_bytes:
+        raise PusherValidationError(
+            f"Event data is {size} bytes{' once encrypted' if encrypted else ''}; "
+            f"the limit is {max_bytes} (PUSHER['MAX_PAYLOAD_BYTES'])."
+        )
+
+
 def encode_event_data(
     channels: Sequence[str],
     data: Any,
@@ -38,26 +64,22 @@ def encode_event_data(
 ) -> str:
     """Serialize, encrypt for an encrypted channel, and check the size limit."""
     encoded = serialize(data)
-    encrypted = [name for name in channels if is_encrypted(name)]
-    if encrypted:
-        if len(channels) > 1:
-            raise PusherValidationError(
-                "An encrypted channel cannot be triggered together with other channels "
-                f"({', '.join(channels[:3])}...): trigger each encrypted channel on its own."
-            )
-        if master_key is None:
-            raise PusherValidationError(
-                f"{encrypted[0]!r} is an encrypted channel but "
-                "PUSHER['ENCRYPTION_MASTER_KEY_BASE64'] is not set; refusing to send plaintext."
-            )
-        encoded = crypto.encrypt(encrypted[0], encoded, master_key)
-    size = len(encoded.encode("utf-8"))
-    if size > max_bytes:
-        raise PusherValidationError(
-            f"Event data is {size} bytes{' once encrypted' if encrypted else ''}; "
-            f"the limit is {max_bytes} (PUSHER['MAX_PAYLOAD_BYTES'])."
-        )
+    encrypted = _encrypted_channel(channels, master_key)
+    if encrypted is not None:
+        encoded = crypto.encrypt(encrypted, encoded, cast(bytes, master_key))
+    _check_size(len(encoded.encode("utf-8")), encrypted is not None, max_bytes)
     return encoded
+
+
+def check_event_data(
+    channels: Sequence[str], encoded: str, *, master_key: bytes | None, max_bytes: int
+) -> None:
+    """What :func:`encode_event_data` refuses, checked without encrypting (at save time)."""
+    encrypted = _encrypted_channel(channels, master_key)
+    size = len(encoded.encode("utf-8"))
+    if encrypted is not None:
+        size = crypto.encrypted_size(size)
+    _check_size(size, encrypted is not None, max_bytes)
 
 
 def decode_data(data: Any) -> Any:

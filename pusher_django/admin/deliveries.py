@@ -27,10 +27,35 @@ else:
     _ModelAdmin = admin.ModelAdmin
 
 
+class ChannelFilter(admin.SimpleListFilter):
+    """The channels that have undelivered events (any channel works through the URL)."""
+
+    title = gettext_lazy("channel")
+    parameter_name = "channel"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        open_rows = Delivery.objects.exclude(status=Delivery.Status.SENT)
+        names = open_rows.order_by("channel").values_list("channel", flat=True).distinct()
+        return [(name, name) for name in names[:50]]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> QuerySet[Delivery]:
+        value = self.value()
+        return queryset.filter(channel=value) if value else queryset
+
+
 class DeliveryAdmin(_ModelAdmin):
-    list_display = ("id", "status", "channel", "name", "attempts", "created_at", "sent_at", "error")
+    list_display = (
+        "id",
+        "status",
+        "channel",
+        "name",
+        "attempts",
+        "created_at",
+        "sent_at",
+        "short_error",
+    )
     list_display_links = ("id",)
-    list_filter = ("status", "channel")
+    list_filter = ("status", ChannelFilter)
     search_fields = ("=id", "channel", "name", "error")
     ordering = ("-id",)
     list_per_page = 50
@@ -54,6 +79,10 @@ class DeliveryAdmin(_ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    @admin.display(description=gettext_lazy("last error"), ordering="error")
+    def short_error(self, obj: Delivery) -> str:
+        return obj.error if len(obj.error) <= 120 else obj.error[:119] + "…"
 
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None

@@ -50,7 +50,7 @@ class Delivery(models.Model):
         verbose_name_plural = _("deliveries")
         ordering = ("-id",)
         indexes = [
-            models.Index(fields=["status", "available_at"], name="pusher_dlv_due"),
+            models.Index(fields=["status", "id"], name="pusher_dlv_queue"),
             models.Index(fields=["channel", "status", "id"], name="pusher_dlv_channel"),
             models.Index(fields=["coalesce_key", "status"], name="pusher_dlv_coalesce"),
             models.Index(fields=["status", "sent_at"], name="pusher_dlv_sent"),

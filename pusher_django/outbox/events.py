@@ -16,7 +16,7 @@ from typing import Any
 
 from pusher_django.channels import validate_channel_name
 from pusher_django.conf import get_config, section
-from pusher_django.payloads import encode_event_data, serialize
+from pusher_django.payloads import check_event_data, serialize
 from pusher_django.sockets import current_socket_id
 from pusher_django.validation import validate_event_name, validate_socket_id
 
@@ -61,7 +61,7 @@ def make_event(channel: str, name: str, data: Any, socket_id: str | None = None)
         data = {key: value for key, value in data.items() if key != field}
     encoded = serialize(data)
     config = get_config()
-    encode_event_data(
+    check_event_data(
         [channel],
         wire_data(encoded, tagged, _WIDEST_ID, field),
         master_key=config.encryption_master_key,

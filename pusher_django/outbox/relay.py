@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
-from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet
+from django.db.models import Count, F, Min, Q, QuerySet
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
@@ -64,14 +64,14 @@ def claim(using: str, now: datetime | None = None) -> list[Delivery]:
     token = uuid.uuid4()
     rows = _rows(using)
     skip_locked = connections[using].features.has_select_for_update_skip_locked
-    waiting = rows.filter(channel=OuterRef("channel"), status=PENDING, id__lt=OuterRef("id"))
-    blocked = waiting.filter(Q(available_at__gt=now) | Q(lease_until__gte=now))
+    # A channel with a row waiting for a retry or leased to a worker sends nothing else now.
+    held = rows.filter(Q(available_at__gt=now) | Q(lease_until__gte=now), status=PENDING)
     with transaction.atomic(using=using):
         if not skip_locked:
             rows.filter(pk=0).update(lease_token=None)  # take the write lock first
         candidates = (
             rows.filter(_free(now), status=PENDING, available_at__lte=now)
-            .filter(~Exists(blocked))
+            .exclude(channel__in=held.values("channel"))
             .order_by("id")
         )
         if skip_locked:
@@ -121,6 +121,8 @@ def deliver(using: str | None = None, *, max_rounds: int | None = None) -> Repor
         if not rows:
             break
         _send(client, rows, using, report)
+        if report.deferred:
+            break  # the API is failing: leave the rest to the scheduled retry
     report.next_due = next_due(using)
     if report.sent or report.failed or report.deferred:
         logger.info(
@@ -268,11 +270,15 @@ def _defer(
 
 
 def next_due(using: str | None = None) -> datetime | None:
-    """When the earliest pending row can next be claimed (``None``: none pending)."""
+    """When the next channel head can be claimed (``None``: nothing pending).
+
+    Only each channel's oldest pending row counts: rows behind a head that
+    waits for a retry are not due before it, however old they are.
+    """
+    rows = _rows(using or DEFAULT_DB_ALIAS).filter(status=PENDING)
+    heads = rows.order_by().values("channel").annotate(head=Min("id")).values("head")
     due = Greatest("available_at", Coalesce("lease_until", "available_at"))
-    result: datetime | None = (
-        _rows(using or DEFAULT_DB_ALIAS).filter(status=PENDING).aggregate(due=Min(due))["due"]
-    )
+    result: datetime | None = rows.filter(id__in=heads).aggregate(due=Min(due))["due"]
     return result
 
 

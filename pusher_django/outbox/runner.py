@@ -32,13 +32,9 @@ class RelayRunner:
         self.stopped = threading.Event()
 
     def run_once(self) -> int:
-        close_old_connections()
-        try:
-            report = deliver(self.using)
-            prune(self.using)
-            warn_if_behind(self.using)
-        finally:
-            close_old_connections()
+        report = deliver(self.using)
+        prune(self.using)
+        warn_if_behind(self.using)
         return report.sent
 
     def run(self) -> None:

@@ -3,27 +3,23 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import uuid
 from pathlib import Path
 
+from .django_env import django_env
 from .processes import ROOT, log_path, stop_process, wait_until
-from .soketi import APP_ID, APP_KEY, APP_SECRET
 
 
 class CeleryWorker:
-    def __init__(self, rest_port: int, database: str, *, concurrency: int = 1) -> None:
-        self.queue = f"pusher-tests-{uuid.uuid4().hex[:8]}"
-        self.log: Path = log_path(f"celery-{self.queue}.log")
-        env = dict(os.environ)
-        env.update(
-            DJANGO_SETTINGS_MODULE="tests.settings",
-            TEST_PUSHER_URL=f"http://{APP_KEY}:{APP_SECRET}@127.0.0.1:{rest_port}/apps/{APP_ID}",
-            PYTHONPATH=str(ROOT),
-            TEST_DATABASE_NAME=database,
-            TEST_CELERY_QUEUE=self.queue,
-        )
+    def __init__(
+        self, rest_port: int, database: str, *, queue: str | None = None, concurrency: int = 1
+    ) -> None:
+        self.queue = queue or f"pusher-tests-{uuid.uuid4().hex[:8]}"
+        self.log: Path = log_path(f"celery-{self.queue}-{uuid.uuid4().hex[:4]}.log")
+        env = django_env(rest_port, database, self.queue)
         celery = Path(sys.executable).with_name("celery")
         self.process = subprocess.Popen(
             [
@@ -42,6 +38,7 @@ class CeleryWorker:
             ],
             cwd=ROOT,
             env=env,
+            start_new_session=True,
             stdout=self.log.open("ab"),
             stderr=subprocess.STDOUT,
         )
@@ -54,3 +51,8 @@ class CeleryWorker:
 
     def stop(self) -> None:
         stop_process(self.process, timeout=15)
+
+    def kill(self) -> None:
+        """SIGKILL the worker and its pool children at once, as an OOM killer would."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(10)

@@ -21,3 +21,10 @@ class Note(models.Model):
 
     title = models.CharField(max_length=50)
     secret = models.BooleanField(default=False)
+
+
+class Score(models.Model):
+    """Broadcast with coalescing: many updates of one score become one event."""
+
+    player = models.CharField(max_length=50)
+    points = models.IntegerField(default=0)

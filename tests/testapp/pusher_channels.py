@@ -6,7 +6,7 @@ from typing import Any
 
 from pusher_django import Broadcast, broadcasts, channel
 
-from .models import Message, Note
+from .models import Message, Note, Score
 
 
 @channel("private-room-{room_id}")
@@ -76,3 +76,14 @@ class NoteBroadcast(Broadcast):
 
     def should_broadcast(self, instance: Any, action: str) -> bool:
         return not instance.secret
+
+
+@broadcasts(Score)
+class ScoreBroadcast(Broadcast):
+    coalesce = True
+
+    def channels(self, instance: Any, action: str) -> list[str]:
+        return ["private-scores"]
+
+    def data(self, instance: Any, action: str) -> dict[str, Any]:
+        return {"player": instance.player, "points": instance.points}

@@ -56,3 +56,10 @@ def test_malformed_payloads_raise_encryption_error(payload):
 def test_master_key_must_be_32_bytes_of_base64(value):
     with pytest.raises(ValueError, match="ENCRYPTION_MASTER_KEY_BASE64"):
         parse_master_key(value)
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, 3, 100, 1000, 10_000])
+def test_encrypted_size_is_exact(size: int) -> None:
+    from pusher_django.crypto import encrypted_size
+
+    assert encrypted_size(size) == len(crypto.encrypt("private-encrypted-x", "a" * size, bytes(32)))
