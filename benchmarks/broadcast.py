@@ -195,6 +195,10 @@ def main() -> None:
         proxy.close()
         soketi.stop()
 
+    report(results, args)
+
+
+def report(results: list[dict[str, Any]], args: argparse.Namespace) -> None:
     vendor = connection.vendor
     print(
         f"N={args.n} saves in transactions of k={args.k}, encrypted channel, {vendor}, "
@@ -210,7 +214,3 @@ def main() -> None:
         f"durable save path costs {100 * (ours['save'] / memory['save'] - 1):+.0f}% "
         "vs in-memory"
     )
-
-
-if __name__ == "__main__":
-    main()

@@ -26,6 +26,21 @@ if [ "${PUSHER_DJANGO_BROWSER:-0}" = "1" ]; then
   apt_install chromium chromium-driver
 fi
 
+if [ "${PUSHER_DJANGO_POSTGRES:-0}" = "1" ]; then
+  # The tests also run on PostgreSQL: use the one that answers, else install and start one.
+  if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+    apt_install postgresql
+    version=$(ls /etc/postgresql | sort -V | tail -1)
+    log "starting PostgreSQL $version on 127.0.0.1:5432"
+    pg_ctlcluster "$version" main start || true
+    for _ in $(seq 100); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 0.2; done
+  fi
+  if ! psql -h 127.0.0.1 -U postgres -d postgres -c "select 1" >/dev/null 2>&1; then
+    # A packaged server asks for a password on TCP: give postgres the one the tests use.
+    su postgres -c "psql -q -c \"ALTER USER postgres PASSWORD 'postgres'\"" >/dev/null
+  fi
+fi
+
 PYTHON="${PYTHON:-python3}"
 if [ ! -x .venv/bin/python ]; then
   log "creating .venv with $($PYTHON --version)"

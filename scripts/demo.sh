@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Sets up and runs the whole demo: soketi, Django, a Celery worker and pusher_listen.
+# Sets up and runs the whole demo: soketi, Django, a Celery worker, the outbox relay and
+# pusher_listen.
 # Ctrl-C stops every process. Set PUSHER_URL to use hosted Pusher instead of soketi.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -45,6 +46,7 @@ $PY manage.py migrate --noinput | sed -u 's/^/[migrate] /'
 $PY manage.py seed_demo | sed -u 's/^/[demo] /'
 
 run celery .venv/bin/celery -A demo_project worker --loglevel=INFO --concurrency=2
+run outbox $PY manage.py pusher_outbox
 run listen $PY manage.py pusher_listen
 run django $PY manage.py runserver "127.0.0.1:$DEMO_PORT" --noreload
 echo "[demo] open http://127.0.0.1:$DEMO_PORT/ in two browsers (admin: http://127.0.0.1:$DEMO_PORT/admin/) - Ctrl-C stops everything"

@@ -59,7 +59,9 @@ def _transaction(using: str) -> _Transaction:
     A rolled-back transaction never hands off, so its state is reused by the
     next one: harmless, since its rows are gone.
     """
-    states: dict[str, _Transaction] = _local.__dict__.setdefault("states", {})
+    states: dict[str, _Transaction] | None = getattr(_local, "states", None)
+    if states is None:
+        states = _local.states = {}
     state = states.get(using)
     if state is None or state.handed_off:
         state = states[using] = _Transaction()

@@ -53,7 +53,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
         DEMO_DB=str(Path(tmp_path_factory.mktemp("demo")) / "demo.sqlite3"),
         CELERY_BROKER_URL="redis://127.0.0.1:6379/13",
     )
-    for name in ("PUSHER_URL", "PUSHER_APP_ID", "DJANGO_SETTINGS_MODULE"):
+    for name in ("PUSHER_URL", "PUSHER_APP_ID", "DJANGO_SETTINGS_MODULE", "DATABASE_URL"):
         env.pop(name, None)
     log = log_path("demo-command.log").open("wb")
     process = subprocess.Popen(
@@ -94,12 +94,19 @@ def login(driver: WebDriver, base: str, user: str) -> None:
     wait(driver, lambda d: d.find_element(By.ID, "state").text == "connected", 20)
 
 
+def texts(driver: WebDriver, selector: str) -> list[str]:
+    """The items' texts read in one script call: the page redraws its lists at any time,
+    so element handles kept between two WebDriver calls can go stale."""
+    script = "return [...document.querySelectorAll(arguments[0])].map(e => e.innerText.trim())"
+    return list(driver.execute_script(script, selector))
+
+
 def online(driver: WebDriver) -> set[str]:
-    return {e.text for e in driver.find_elements(By.CSS_SELECTOR, "#online li")}
+    return set(texts(driver, "#online li"))
 
 
 def messages_with(driver: WebDriver, text: str) -> int:
-    return sum(text in e.text for e in driver.find_elements(By.CSS_SELECTOR, "#messages li"))
+    return sum(text in item for item in texts(driver, "#messages li"))
 
 
 def test_chat_presence_encryption_and_cache_in_two_browsers(demo: Demo) -> None:
