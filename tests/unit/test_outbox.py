@@ -387,3 +387,42 @@ class CaptureInsideTestCase(TestCase):
                 hook()
         assert ran == ["first", "last"]
         assert len(hooks) == 3  # nothing reordered, removed or moved last
+
+
+@pytest.mark.django_db(transaction=True)
+def test_racing_claimers_never_share_a_row_or_overtake_within_a_channel() -> None:
+    """Four threads (four database connections) claim and mark until the queue is empty."""
+    import threading
+
+    from django.db import connection
+
+    ids = {channel: add(channel, 40) for channel in ("private-a", "private-b", "private-c")}
+    claimed: list[int] = []
+    overtaken: list[int] = []
+    lock = threading.Lock()
+
+    def work() -> None:
+        try:
+            for _ in range(200):
+                rows = relay.claim("default")
+                if not rows:
+                    if not Delivery.objects.filter(status=PENDING).exists():
+                        return
+                    continue
+                for row in rows:
+                    earlier = Delivery.objects.filter(channel=row.channel, id__lt=row.pk)
+                    if earlier.exclude(status=SENT).exclude(pk__in=[r.pk for r in rows]).exists():
+                        overtaken.append(row.pk)
+                with lock:
+                    claimed.extend(row.pk for row in rows)
+                Delivery.objects.filter(pk__in=[r.pk for r in rows]).update(status=SENT)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(claimed) == sorted(i for run in ids.values() for i in run)
+    assert overtaken == []
