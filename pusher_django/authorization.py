@@ -3,6 +3,13 @@
 Projects declare who may join which channel with ``@channel("pattern")`` in
 ``<app>/pusher_channels.py`` modules, discovered at start-up like
 ``admin.py``. A pattern's ``{name}`` placeholders become keyword arguments.
+A placeholder matches one *segment*: it never spans ``-`` or ``.``, the
+separators channel names are built with, so ``private-room-{room}`` cannot
+match ``private-room-lobby-staff``. Converters widen or narrow that, as in
+Django's URL patterns: ``{id:int}`` (digits, passed as an ``int``),
+``{name:slug}`` (letters, digits, ``_`` and ``-``), ``{rest:any}`` (every
+channel-name character). When several patterns match, the most specific one
+(the most literal characters) decides, whatever the declaration order.
 A rule returns a falsy value to deny, ``True`` to allow or, for presence
 channels, a dict of ``user_info``. Channels that need authorization and match
 no rule are denied. Projects that prefer a class can set
@@ -16,7 +23,7 @@ import inspect
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
@@ -28,8 +35,14 @@ from .conf import section
 logger = logging.getLogger(__name__)
 
 Rule = Callable[..., Any]
-_PLACEHOLDER_RE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_VALUE = r"[-a-zA-Z0-9_=@,.;]+?"
+_PLACEHOLDER_RE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?::([a-z]+))?\}")
+#: converter -> (regex, conversion of the matched text)
+CONVERTERS: dict[str, tuple[str, Callable[[str], Any]]] = {
+    "segment": (r"[a-zA-Z0-9_=@,;]+", str),
+    "int": (r"[0-9]+", int),
+    "slug": (r"[-a-zA-Z0-9_]+", str),
+    "any": (r"[-a-zA-Z0-9_=@,.;]+", str),
+}
 
 
 @dataclass(frozen=True)
@@ -39,32 +52,50 @@ class ChannelRule:
     func: Rule
     allow_anonymous: bool
     wants_request: bool
+    conversions: dict[str, Callable[[str], Any]] = field(default_factory=dict)
+    #: Sort key: more literal characters first, then declaration order.
+    specificity: tuple[int, int] = (0, 0)
 
-    def match(self, channel: str) -> dict[str, str] | None:
+    def match(self, channel: str) -> dict[str, Any] | None:
         found = self.regex.fullmatch(channel)
-        return found.groupdict() if found else None
+        if found is None:
+            return None
+        return {name: self.conversions[name](value) for name, value in found.groupdict().items()}
 
 
-def compile_pattern(pattern: str) -> re.Pattern[str]:
-    """``"presence-room-{room_id}"`` → a regex capturing ``room_id``."""
+def compile_pattern(pattern: str) -> tuple[re.Pattern[str], dict[str, Callable[[str], Any]]]:
+    """``"presence-room-{room_id:int}"`` → a regex capturing ``room_id``, and its conversions."""
     parts: list[str] = []
+    conversions: dict[str, Callable[[str], Any]] = {}
     last = 0
     for found in _PLACEHOLDER_RE.finditer(pattern):
+        name, converter = found[1], found[2] or "segment"
+        if converter not in CONVERTERS:
+            raise ImproperlyConfigured(
+                f"Unknown converter {converter!r} in channel pattern {pattern!r}; "
+                f"use one of: {', '.join(sorted(CONVERTERS))}."
+            )
+        regex, conversions[name] = CONVERTERS[converter]
         parts.append(re.escape(pattern[last : found.start()]))
-        parts.append(f"(?P<{found[1]}>{_VALUE})")
+        parts.append(f"(?P<{name}>{regex})")
         last = found.end()
     parts.append(re.escape(pattern[last:]))
     try:
-        return re.compile("".join(parts))
+        return re.compile("".join(parts)), conversions
     except re.error as err:
         raise ImproperlyConfigured(f"Invalid channel pattern {pattern!r}: {err}") from err
 
 
+def _literal_length(pattern: str) -> int:
+    return len(_PLACEHOLDER_RE.sub("", pattern))
+
+
 class RuleRegistry:
-    """The rules of this process, in declaration order."""
+    """The rules of this process, most specific first."""
 
     def __init__(self) -> None:
         self._rules: dict[str, ChannelRule] = {}
+        self._ordered: list[ChannelRule] = []
 
     def register(self, pattern: str, func: Rule, *, allow_anonymous: bool = False) -> None:
         existing = self._rules.get(pattern)
@@ -73,26 +104,24 @@ class RuleRegistry:
                 f"Two channel rules for {pattern!r}: {_name(existing.func)} and {_name(func)}."
             )
         parameters = inspect.signature(func).parameters
+        regex, conversions = compile_pattern(pattern)
         self._rules[pattern] = ChannelRule(
             pattern=pattern,
-            regex=compile_pattern(pattern),
+            regex=regex,
             func=func,
             allow_anonymous=allow_anonymous,
             wants_request="request" in parameters,
+            conversions=conversions,
+            specificity=(-_literal_length(pattern), len(self._rules)),
         )
+        self._ordered = sorted(self._rules.values(), key=lambda rule: rule.specificity)
 
-    def find(self, channel: str) -> tuple[ChannelRule, dict[str, str]] | None:
-        for rule in self._rules.values():
+    def find(self, channel: str) -> tuple[ChannelRule, dict[str, Any]] | None:
+        for rule in self._ordered:
             captured = rule.match(channel)
             if captured is not None:
                 return rule, captured
         return None
-
-    def unregister(self, pattern: str) -> None:
-        self._rules.pop(pattern, None)
-
-    def __contains__(self, pattern: str) -> bool:
-        return pattern in self._rules
 
 
 def _name(func: Rule) -> str:

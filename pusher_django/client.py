@@ -23,7 +23,7 @@ from .channels import (
 )
 from .conf import PusherConfig, get_config, on_reset
 from .crypto import shared_secret_b64
-from .exceptions import PusherValidationError
+from .exceptions import PusherConfigurationError, PusherValidationError
 from .payloads import encode_event_data
 from .results import (
     BatchEvent,
@@ -266,7 +266,7 @@ class PusherClient:
             result["channel_data"] = channel_data
         if kind.is_encrypted:
             if self.config.encryption_master_key is None:
-                raise PusherValidationError(
+                raise PusherConfigurationError(
                     f"{channel!r} is encrypted but PUSHER['ENCRYPTION_MASTER_KEY_BASE64'] is "
                     "not set."
                 )
@@ -309,7 +309,7 @@ def presence_channel_data(user_data: Mapping[str, Any] | None) -> str:
 
 def signin_user_data(user_data: Mapping[str, Any]) -> str:
     """The ``user_data`` string of a sign-in: ``id`` required, watchlist checked."""
-    if not isinstance(user_data, Mapping) or "id" not in user_data:
+    if not isinstance(user_data, Mapping) or user_data.get("id") in (None, ""):
         raise PusherValidationError("User sign-in needs user_data with an 'id'.")
     data = dict(user_data)
     data["id"] = validate_user_id(str(data["id"]))

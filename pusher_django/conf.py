@@ -99,6 +99,18 @@ _CLUSTER_RE = re.compile(r"\A[a-z0-9-]+\Z")
 _HOST_RE = re.compile(r"\A[A-Za-z0-9.\-_\[\]:]+\Z")
 
 Level = Literal["error", "warning"]
+_CREDENTIALS_RE = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/@\s]*@")
+
+
+def redact(text: str) -> str:
+    """``https://KEY:SECRET@host`` → ``https://***@host``, wherever a URL appears in ``text``."""
+    return _CREDENTIALS_RE.sub(r"\g<scheme>***@", text)
+
+
+def shown(value: Any) -> str:
+    """A setting's value as a check message may echo it: credentials out, length capped."""
+    text = redact(repr(value))
+    return text if len(text) <= 80 else text[:79] + "…"
 
 
 @dataclass(frozen=True)
@@ -270,7 +282,7 @@ def _check_credentials(v: Mapping[str, Any]) -> list[Problem]:
         problems.append(
             Problem(
                 "pusher_django.E003",
-                f"PUSHER['APP_ID'] must be numeric, got {app_id!r}.",
+                f"PUSHER['APP_ID'] must be numeric, got {shown(app_id)}.",
                 "Copy the numeric app id from the Pusher dashboard (App Keys).",
             )
         )
@@ -293,7 +305,7 @@ def _check_hosts(v: Mapping[str, Any]) -> list[Problem]:
         problems.append(
             Problem(
                 "pusher_django.E014",
-                f"PUSHER['CLUSTER'] {cluster!r} is not a cluster name.",
+                f"PUSHER['CLUSTER'] {shown(cluster)} is not a cluster name.",
                 "Set PUSHER['CLUSTER'] to a name such as 'mt1' or 'eu'.",
             )
         )
@@ -303,7 +315,7 @@ def _check_hosts(v: Mapping[str, Any]) -> list[Problem]:
             problems.append(
                 Problem(
                     "pusher_django.E015",
-                    f"PUSHER[{name!r}] must be a bare host name, got {value!r}.",
+                    f"PUSHER[{name!r}] must be a bare host name, got {shown(value)}.",
                     f"Set PUSHER[{name!r}] without scheme or path, e.g. '127.0.0.1'; "
                     "use USE_TLS and PORT for the rest.",
                 )
@@ -312,7 +324,8 @@ def _check_hosts(v: Mapping[str, Any]) -> list[Problem]:
         problems.append(
             Problem(
                 "pusher_django.E010",
-                f"PUSHER['CLUSTER'] ({cluster!r}) and PUSHER['HOST'] ({host!r}) contradict "
+                f"PUSHER['CLUSTER'] ({shown(cluster)}) and PUSHER['HOST'] ({shown(host)}) "
+                "contradict "
                 "each other.",
                 "Set CLUSTER for hosted Pusher or HOST for a self-hosted server, not both.",
             )
@@ -322,7 +335,7 @@ def _check_hosts(v: Mapping[str, Any]) -> list[Problem]:
             problems.append(
                 Problem(
                     f"pusher_django.{pid}",
-                    f"PUSHER[{name!r}] must be an integer from 1 to 65535, got {v[name]!r}.",
+                    f"PUSHER[{name!r}] must be an integer from 1 to 65535, got {shown(v[name])}.",
                     f"Set PUSHER[{name!r}] to a port number, or None for the default.",
                 )
             )
@@ -344,7 +357,7 @@ def _check_options(v: Mapping[str, Any]) -> list[Problem]:
         problems.append(
             Problem(
                 "pusher_django.E011",
-                f"PUSHER['TIMEOUT'] must be a positive number of seconds, got {timeout!r}.",
+                f"PUSHER['TIMEOUT'] must be a positive number of seconds, got {shown(timeout)}.",
                 "Set PUSHER['TIMEOUT'] = 5.",
             )
         )
@@ -353,7 +366,7 @@ def _check_options(v: Mapping[str, Any]) -> list[Problem]:
         problems.append(
             Problem(
                 "pusher_django.E013",
-                f"PUSHER['MAX_PAYLOAD_BYTES'] must be a positive integer, got {size!r}.",
+                f"PUSHER['MAX_PAYLOAD_BYTES'] must be a positive integer, got {shown(size)}.",
                 "Set PUSHER['MAX_PAYLOAD_BYTES'] = 10240 (the hosted Pusher limit).",
             )
         )
@@ -411,7 +424,8 @@ def _check_sections(v: Mapping[str, Any]) -> list[Problem]:
             problems.append(
                 Problem(
                     "pusher_django.E017",
-                    f"PUSHER[{section_name!r}][{name!r}] must be a positive number, got {value!r}.",
+                    f"PUSHER[{section_name!r}][{name!r}] must be a positive number, "
+                    f"got {shown(value)}.",
                     f"Remove PUSHER[{section_name!r}][{name!r}] to use the default "
                     f"({DEFAULTS[section_name][name]!r}).",
                 )
@@ -422,7 +436,8 @@ def _check_sections(v: Mapping[str, Any]) -> list[Problem]:
         problems.append(
             Problem(
                 "pusher_django.E018",
-                f"PUSHER['WEBHOOKS']['CACHE'] names the cache {alias!r}, which is not in CACHES.",
+                f"PUSHER['WEBHOOKS']['CACHE'] names the cache {shown(alias)}, "
+                "which is not in CACHES.",
                 "Set it to an alias of settings.CACHES (the webhook endpoint remembers "
                 "handled events there).",
             )
@@ -439,7 +454,7 @@ def _check_outbox(v: Mapping[str, Any]) -> list[Problem]:
             Problem(
                 "pusher_django.E019",
                 f"PUSHER['OUTBOX']['COALESCE_WINDOW'] must be a number of seconds >= 0, "
-                f"got {window!r}.",
+                f"got {shown(window)}.",
                 "Set it to 0 (merge within one transaction only) or a few seconds.",
             )
         )
@@ -449,7 +464,7 @@ def _check_outbox(v: Mapping[str, Any]) -> list[Problem]:
             Problem(
                 "pusher_django.E020",
                 f"PUSHER['OUTBOX']['ID_FIELD'] must be a non-empty string or None, "
-                f"got {id_field!r}.",
+                f"got {shown(id_field)}.",
                 "Set it to '_pusher_id' (the default) or None to send no event id.",
             )
         )
@@ -471,7 +486,34 @@ def _check_outbox(v: Mapping[str, Any]) -> list[Problem]:
     return problems
 
 
-_CHECKERS = [_check_credentials, _check_hosts, _check_options, _check_sections]
+def _check_reports(_values: Mapping[str, Any]) -> list[Problem]:
+    """The ``PUSHER_URL`` setting's secret must not reach Django's error reports."""
+    url = getattr(settings, "PUSHER_URL", None)
+    try:
+        secret = urlsplit(url).password if isinstance(url, str) else None
+    except ValueError:
+        secret = None
+    if not url or not secret:
+        return []
+    from django.views.debug import get_default_exception_reporter_filter
+
+    shown_in_reports = get_default_exception_reporter_filter().cleanse_setting("PUSHER_URL", url)
+    if secret not in str(shown_in_reports):
+        return []
+    return [
+        Problem(
+            "pusher_django.W003",
+            "Django's error reports (the 500 page and the ADMINS mail) would show the secret "
+            "in the PUSHER_URL setting.",
+            "Set DEFAULT_EXCEPTION_REPORTER_FILTER = "
+            "'pusher_django.reporting.SafeExceptionReporterFilter', or read PUSHER_URL from "
+            "the environment instead of settings.",
+            "warning",
+        )
+    ]
+
+
+_CHECKERS = [_check_credentials, _check_hosts, _check_options, _check_sections, _check_reports]
 
 
 def find_problems() -> list[Problem]:

@@ -18,6 +18,7 @@ import nacl.exceptions
 import nacl.secret
 import nacl.utils
 
+from . import safe_json
 from .exceptions import PusherEncryptionError
 
 
@@ -57,7 +58,7 @@ def encrypted_size(plaintext_bytes: int) -> int:
 def decrypt(channel: str, payload: str | dict[str, Any], master_key: bytes) -> str:
     """Decrypt an event's ``data`` (string or decoded object) to its plaintext string."""
     try:
-        fields = json.loads(payload) if isinstance(payload, str) else payload
+        fields = safe_json.loads(payload) if isinstance(payload, str) else payload
         nonce = base64.b64decode(fields["nonce"], validate=True)
         ciphertext = base64.b64decode(fields["ciphertext"], validate=True)
     except (ValueError, TypeError, KeyError) as err:

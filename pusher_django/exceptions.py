@@ -116,5 +116,9 @@ class PusherServerError(PusherAPIError, PusherTransientError):
     """5xx: the server failed; retrying later is reasonable."""
 
 
+class PusherUnexpectedResponse(PusherError):
+    """The server answered 2xx, but not in the documented shape (a field missing or odd)."""
+
+
 class PusherResponseError(PusherAPIError, PusherTransientError):
     """The server answered 2xx with a body that is not JSON."""

@@ -14,7 +14,7 @@ from typing import Any, cast
 
 from django.core.serializers.json import DjangoJSONEncoder
 
-from . import crypto
+from . import crypto, safe_json
 from .channels import is_encrypted
 from .exceptions import PusherValidationError
 
@@ -86,7 +86,7 @@ def decode_data(data: Any) -> Any:
     """Received ``data``, like pusher-js reads it: JSON when it is JSON, else as it is."""
     if isinstance(data, str):
         try:
-            return json.loads(data)
-        except ValueError:
+            return safe_json.loads(data)
+        except safe_json.UnsafeJSON:
             return data
     return data

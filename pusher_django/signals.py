@@ -63,6 +63,12 @@ connection_error = Signal()
 #: ``event_received``. kwargs: ``channel``, ``event``, ``error``, ``source``.
 decryption_failed = Signal()
 
+#: The listener refused a frame it cannot use (not JSON, too large or too
+#: deep, or one whose handling raised); the connection stays open. kwargs:
+#: ``event`` (the frame's event name, or ``None``), ``error`` (why),
+#: ``source``.
+frame_rejected = Signal()
+
 #: (webhook) A channel got its first subscriber. kwargs: ``channel``, ``source``.
 channel_occupied = Signal()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import re
 import time
 from typing import Any
 
@@ -73,6 +74,22 @@ def _embedded_error_status(decoded: Any) -> int | None:
     return None
 
 
+_QUERY_RE = re.compile(r"\?[^\s'\"]*")
+
+
+class TransportFailure(Exception):
+    """What requests said, without the signed query string its message carries.
+
+    The original exception's text includes the full URL, whose
+    ``auth_signature`` could be replayed within the timestamp window, so it
+    is not chained into logged tracebacks; this copy is.
+    """
+
+
+def _scrubbed(err: BaseException) -> TransportFailure:
+    return TransportFailure(f"{type(err).__name__}: {_QUERY_RE.sub('?<signed query>', str(err))}")
+
+
 class Transport:
     """Sends signed requests and decodes JSON answers."""
 
@@ -102,13 +119,13 @@ class Transport:
                 f"Pusher did not answer {method} {path} within {self.timeout:g} s.",
                 method=method,
                 path=path,
-            ) from err
+            ) from _scrubbed(err)
         except requests.RequestException as err:
             raise PusherConnectionError(
                 f"Could not reach Pusher for {method} {path}: {type(err).__name__}.",
                 method=method,
                 path=path,
-            ) from err
+            ) from _scrubbed(err)
         logger.debug(
             "%s %s -> %s in %.0f ms",
             method,

@@ -21,7 +21,8 @@ from typing import Any
 from django.core.cache import caches
 from django.dispatch import Signal
 
-from . import signals
+from . import safe_json, signals
+from .channels import validate_channel_name
 from .conf import get_config, section
 from .exceptions import PusherWebhookError
 from .payloads import decode_data
@@ -46,29 +47,54 @@ class WebhookFormatError(PusherWebhookError):
 class Delivery:
     time_ms: int
     events: list[dict[str, Any]]
+    #: Events left out because they were malformed (each one logged).
+    skipped: int = 0
+
+
+#: Larger than any delivery Pusher sends (batched events of at most 10 KB each).
+MAX_BODY_BYTES = 4 * 1024 * 1024
+#: ``time_ms`` beyond this is not a time (and cannot be compared with one).
+_MAX_TIME_MS = 2**53
 
 
 def _channel(event: Mapping[str, Any]) -> dict[str, Any]:
-    return {"channel": event["channel"]}
+    return {"channel": validate_channel_name(event["channel"], allow_server_to_user=True)}
+
+
+def _user_id(event: Mapping[str, Any], key: str = "user_id") -> str | None:
+    value = event.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ValueError(f"{key} is not a string")
+    return str(value)
 
 
 def _member(event: Mapping[str, Any]) -> dict[str, Any]:
-    return {"channel": event["channel"], "user_id": str(event["user_id"]), "user_info": None}
+    user_id = _user_id(event)
+    if user_id is None:
+        raise KeyError("user_id")
+    return {**_channel(event), "user_id": user_id, "user_info": None}
 
 
 def _client_event(event: Mapping[str, Any]) -> dict[str, Any]:
-    user_id = event.get("user_id")
+    name, socket_id = event["event"], event.get("socket_id")
+    if not isinstance(name, str) or not isinstance(socket_id, str | None):
+        raise ValueError("event and socket_id must be strings")
     return {
-        "channel": event["channel"],
-        "event": event["event"],
+        **_channel(event),
+        "event": name,
         "data": decode_data(event.get("data")),
-        "socket_id": event.get("socket_id"),
-        "user_id": str(user_id) if user_id is not None else None,
+        "socket_id": socket_id,
+        "user_id": _user_id(event),
     }
 
 
 def _count(event: Mapping[str, Any]) -> dict[str, Any]:
-    return {"channel": event["channel"], "subscription_count": int(event["subscription_count"])}
+    count = event["subscription_count"]
+    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+        raise ValueError("subscription_count is not a count")
+    return {**_channel(event), "subscription_count": count}
 
 
 #: webhook event name -> (signal, kwargs builder)
@@ -84,20 +110,28 @@ EVENTS: dict[str, tuple[Signal, Any]] = {
 
 
 def verify(body: bytes, key: str | None, signature: str | None) -> Delivery:
-    """Check the key, the HMAC of the raw body, its freshness and its shape."""
+    """Check the key, the HMAC of the raw body, its freshness and its shape.
+
+    A malformed event (a missing field, a value of the wrong type, data too
+    deep to decode) is skipped and logged, never the whole delivery.
+    """
     config = get_config()
     if not key or key != config.key:
         raise WebhookAuthenticationError("Unknown X-Pusher-Key.")
     if not signature or not verify_signature(config.secret, body, signature):
         raise WebhookAuthenticationError("Invalid X-Pusher-Signature.")
-    try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as err:
-        raise WebhookFormatError("The webhook body is not valid JSON.") from err
+    payload, raw_events = _decode(body)
     if not isinstance(payload, dict):
         raise WebhookFormatError("The webhook body must be a JSON object.")
     time_ms, events = payload.get("time_ms"), payload.get("events")
-    if isinstance(time_ms, bool) or not isinstance(time_ms, int) or not isinstance(events, list):
+    if raw_events is not None:
+        events = raw_events
+    if (
+        isinstance(time_ms, bool)
+        or not isinstance(time_ms, int)
+        or not 0 <= time_ms < _MAX_TIME_MS
+        or not isinstance(events, list)
+    ):
         raise WebhookFormatError("The webhook body needs an integer time_ms and an events list.")
     max_age = section("WEBHOOKS")["MAX_AGE"]
     if max_age is not None and abs(time.time() * 1000 - time_ms) > max_age * 1000:
@@ -105,23 +139,56 @@ def verify(body: bytes, key: str | None, signature: str | None) -> Delivery:
             f"The delivery's time_ms is more than {max_age} s away from now "
             "(a replay, or a clock out of sync)."
         )
-    for event in events:
-        _check_event(event)
-    return Delivery(time_ms, events)
+    accepted = []
+    for index, event in enumerate(events):
+        try:
+            accepted.append(_check_event(event))
+        except WebhookFormatError as err:
+            logger.warning("Pusher webhook: event %d skipped: %s", index, err)
+    return Delivery(time_ms, accepted, len(events) - len(accepted))
 
 
-def _check_event(event: Any) -> None:
+def _decode(body: bytes) -> tuple[Any, list[Any] | None]:
+    """The body; when it is too deep as a whole, its events one by one (``None``: not split).
+
+    soketi embeds a client event's data as an object, so one client can nest
+    it deeper than any decoder should go; splitting keeps the other events.
+    """
+    try:
+        return safe_json.loads(body, max_bytes=MAX_BODY_BYTES), None
+    except safe_json.UnsafeJSON as err:
+        whole = err
+    try:
+        members, items = safe_json.split_array(body.decode("utf-8"), "events")
+    except (safe_json.UnsafeJSON, UnicodeDecodeError):
+        raise WebhookFormatError(f"The webhook body is not valid JSON ({whole}).") from whole
+    events: list[Any] = []
+    for item in items:
+        try:
+            events.append(safe_json.loads(item))
+        except safe_json.UnsafeJSON as err:
+            events.append(_Undecodable(str(err)))
+    return members, events
+
+
+class _Undecodable:
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+def _check_event(event: Any) -> dict[str, Any]:
+    if isinstance(event, _Undecodable):
+        raise WebhookFormatError(event.reason)
     if not isinstance(event, dict) or not isinstance(event.get("name"), str):
-        raise WebhookFormatError("Each webhook event must be an object with a name.")
+        raise WebhookFormatError("a webhook event must be an object with a name")
     entry = EVENTS.get(event["name"])
     if entry is None:
-        return
+        return event  # unknown kinds are logged and ignored by dispatch()
     try:
         entry[1](event)
     except (KeyError, TypeError, ValueError) as err:
-        raise WebhookFormatError(f"Malformed {event['name']} event: missing {err}.") from err
-    if not isinstance(event["channel"], str):
-        raise WebhookFormatError(f"Malformed {event['name']} event: channel is not a string.")
+        raise WebhookFormatError(f"malformed {event['name']} event: {err}") from err
+    return event
 
 
 def _memory_key(time_ms: int, event: Mapping[str, Any]) -> str:

@@ -7,11 +7,14 @@ error message on the page, never a 500, and never shows a secret.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
@@ -21,12 +24,49 @@ from pusher_django.admin.forms import ChannelFilterForm, TriggerEventForm
 from pusher_django.admin.live import ChannelDetail, ChannelRow, channel_detail, list_channels
 from pusher_django.channels import validate_channel_name
 from pusher_django.client import get_client
+from pusher_django.conf import section
 from pusher_django.exceptions import PusherError, PusherValidationError
 from pusher_django.models import Channel
 from pusher_django.users import terminate_connections
 from pusher_django.validation import validate_user_id
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PresenceUser:
+    """A presence member as the detail page shows it."""
+
+    id: str
+    name: str
+    admin_url: str | None
+    terminate_url: str | None
+
+
+def _accounts(ids: list[str]) -> dict[str, Any]:
+    """The users whose pk is one of ``ids`` (ids that are no pk are skipped)."""
+    user_model = get_user_model()
+    pks = []
+    for user_id in ids:
+        with contextlib.suppress(ValidationError, ValueError, TypeError):
+            pks.append(user_model._meta.pk.to_python(user_id))
+    return {str(user.pk): user for user in user_model._default_manager.filter(pk__in=pks)}
+
+
+def _display_name(account: Any) -> str:
+    if account is None:
+        return ""
+    full_name = account.get_full_name() if hasattr(account, "get_full_name") else ""
+    return str(full_name or account.get_username())
+
+
+def _can_sign_in(user_id: str) -> bool:
+    """Only ids a user can sign in with have connections to terminate."""
+    try:
+        validate_user_id(user_id)
+    except PusherValidationError:
+        return False
+    return True
 
 
 if TYPE_CHECKING:
@@ -48,8 +88,8 @@ class ChannelAdmin(_ModelAdmin):
         prefix = f"{self.opts.app_label}_{self.opts.model_name}"
         wrap = self.admin_site.admin_view
         return [
-            path(
-                "live/<str:name>/terminate/<str:user_id>/",
+            path(  # presence ids may hold any character, "/" included
+                "live/<str:name>/terminate/<path:user_id>/",
                 wrap(self.terminate_view),
                 name=f"{prefix}_terminate",
             ),
@@ -136,8 +176,35 @@ class ChannelAdmin(_ModelAdmin):
             self._failed(request, _("Reading channel %(channel)s") % {"channel": name}, err)
         for note in detail.notes if detail else ():
             self.message_user(request, note, messages.WARNING)
-        context = self._context(request, name, channel=name, detail=detail, form=form)
+        users = self._presence_users(request, name, detail.users) if detail else []
+        context = self._context(request, name, channel=name, detail=detail, users=users, form=form)
         return TemplateResponse(request, "admin/pusher_django/channel/detail.html", context)
+
+    def _presence_users(
+        self, request: HttpRequest, channel: str, ids: list[str]
+    ) -> list[PresenceUser]:
+        """Each member id, with its Django user when the id is a user's pk (the default)."""
+        accounts = _accounts(ids) if section("AUTH")["PRESENCE_USER_ID"] is None else {}
+        user_meta = get_user_model()._meta
+        linked = self.admin_site.is_registered(get_user_model())
+        change = f"{self.admin_site.name}:{user_meta.app_label}_{user_meta.model_name}_change"
+        terminate = f"{self.admin_site.name}:pusher_django_channel_terminate"
+        users = []
+        for user_id in ids:
+            account = accounts.get(user_id)
+            users.append(
+                PresenceUser(
+                    id=user_id,
+                    name=_display_name(account),
+                    admin_url=reverse(change, args=[account.pk]) if account and linked else None,
+                    terminate_url=(
+                        reverse(terminate, args=[channel, user_id])
+                        if _can_sign_in(user_id)
+                        else None
+                    ),
+                )
+            )
+        return users
 
     def terminate_view(self, request: HttpRequest, name: str, user_id: str) -> HttpResponse:
         if not self.has_change_permission(request):

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from pusher_django import safe_json
 from pusher_django.channels import ChannelKind
 from pusher_django.exceptions import PusherValidationError
 from pusher_django.validation import validate_event_name
@@ -47,7 +47,7 @@ class TriggerEventForm(forms.Form):
 
     def clean_payload(self) -> Any:
         try:
-            return json.loads(self.cleaned_data["payload"])
+            return safe_json.loads(self.cleaned_data["payload"])
         except ValueError as err:
             raise forms.ValidationError(
                 _("This is not valid JSON: %(error)s") % {"error": err}

@@ -298,6 +298,9 @@ class Listener:
             if not self._stopping:
                 logger.warning("Pusher listener: cannot connect to %s: %s", self.config.ws_url, err)
             return CloseAction.BACKOFF
+        except Exception:
+            logger.exception("Pusher listener: the connection failed unexpectedly; reconnecting")
+            return CloseAction.BACKOFF
         finally:
             self._ws = None
             self.socket_id = None
@@ -336,17 +339,28 @@ class Listener:
         try:
             async for frame in ws:
                 self._activity = loop.time()
-                try:
-                    message = protocol.parse(frame)
-                except ProtocolError as err:
-                    logger.warning("Pusher listener: ignoring malformed frame: %s", err)
-                    continue
-                await self._handle(ws, message)
+                await self._guarded(ws, frame)
         finally:
             watchdog.cancel()
         if self._pong_missed:
             return CloseAction.RECONNECT
         return self._closed(ws.close_code, ws.close_reason or "")
+
+    async def _guarded(self, ws: ClientConnection, frame: str | bytes) -> None:
+        """Handle one frame; nothing in it can end the connection or the listener."""
+        event: str | None = None
+        try:
+            message = protocol.parse(frame)
+            event = message.event
+            await self._handle(ws, message)
+        except ConnectionClosed:
+            raise
+        except ProtocolError as err:
+            logger.warning("Pusher listener: ignoring a frame: %s", err)
+            await self._emit(signals.frame_rejected, event=None, error=str(err))
+        except Exception as err:
+            logger.exception("Pusher listener: handling a %s frame failed; skipped", event)
+            await self._emit(signals.frame_rejected, event=event, error=f"{type(err).__name__}")
 
     async def _watch(self, ws: ClientConnection, activity_timeout: float) -> None:
         loop = asyncio.get_running_loop()

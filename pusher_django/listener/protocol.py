@@ -10,16 +10,22 @@ whether to reconnect. No I/O happens in this module.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 from urllib.parse import urlencode
 
-from pusher_django import __version__
+from pusher_django import __version__, safe_json
 from pusher_django.payloads import decode_data
 
 PROTOCOL_VERSION = 7
 CLIENT_NAME = "pusher-django"
+#: Longer than any server asks for (Pusher recommends 120 s); larger values are ignored.
+MAX_ACTIVITY_TIMEOUT = 3600
+_SOCKET_ID_RE = re.compile(r"\A\d{1,20}\.\d{1,20}\Z")
+#: The largest frame read (the websocket connection refuses larger ones).
+MAX_FRAME_BYTES = 2**22
 
 
 class ProtocolError(ValueError):
@@ -48,9 +54,9 @@ def parse(frame: str | bytes) -> Message:
     if isinstance(frame, bytes):
         raise ProtocolError("binary frames are not part of the Pusher protocol")
     try:
-        payload = json.loads(frame)
-    except ValueError as err:
-        raise ProtocolError(f"frame is not JSON: {frame[:80]!r}") from err
+        payload = safe_json.loads(frame, max_bytes=MAX_FRAME_BYTES)
+    except safe_json.UnsafeJSON as err:
+        raise ProtocolError(f"frame refused ({err}): {frame[:80]!r}") from err
     if not isinstance(payload, dict) or not isinstance(payload.get("event"), str):
         raise ProtocolError(f"frame has no event name: {frame[:80]!r}")
     channel = payload.get("channel")
@@ -97,13 +103,20 @@ def signin(auth: str, user_data: str) -> str:
 
 
 def handshake(message: Message) -> tuple[str, float | None]:
-    """Socket id and server activity timeout (seconds) of ``connection_established``."""
+    """Socket id and server activity timeout (seconds) of ``connection_established``.
+
+    A socket id that is not ``digits.digits`` cannot be signed for, so it is
+    a :class:`ProtocolError` (the listener reconnects); an activity timeout
+    that is not a sensible number of seconds is ignored.
+    """
     data = message.data if isinstance(message.data, dict) else {}
     socket_id = data.get("socket_id")
-    if not isinstance(socket_id, str):
-        raise ProtocolError("connection_established without a socket_id")
+    if not isinstance(socket_id, str) or not _SOCKET_ID_RE.match(socket_id):
+        raise ProtocolError(f"connection_established with an unusable socket_id: {socket_id!r:.40}")
     timeout = data.get("activity_timeout")
-    return socket_id, float(timeout) if isinstance(timeout, int | float) else None
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float):
+        return socket_id, None
+    return socket_id, float(timeout) if 0 < timeout <= MAX_ACTIVITY_TIMEOUT else None
 
 
 def error_details(message: Message) -> tuple[int | None, str]:

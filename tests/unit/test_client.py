@@ -10,7 +10,7 @@ import pytest
 from pusher_django import crypto
 from pusher_django.client import PusherClient, get_client
 from pusher_django.conf import get_config
-from pusher_django.exceptions import PusherValidationError
+from pusher_django.exceptions import PusherConfigurationError, PusherValidationError
 
 SOCKET = "123.456"
 
@@ -142,7 +142,7 @@ def test_encrypted_without_master_key_refuses(settings):
     client = PusherClient(get_config(), RecordingTransport())  # type: ignore[arg-type]
     with pytest.raises(PusherValidationError, match="refusing to send plaintext"):
         client.trigger("private-encrypted-a", "e", {"x": 1})
-    with pytest.raises(PusherValidationError, match="not set"):
+    with pytest.raises(PusherConfigurationError, match="not set"):
         client.authorize_channel(SOCKET, "private-encrypted-a")
     assert sent(client) == []
 

@@ -151,10 +151,9 @@ def test_a_stale_delivery_is_refused_as_a_possible_replay(recorder: SignalRecord
         b"[1, 2]",
         b'{"events": []}',
         json.dumps({"time_ms": 1, "events": {}}).encode(),
-        body_of({"channel": "a"}),
-        body_of({"name": "member_added", "channel": "presence-a"}),
-        body_of({"name": "channel_occupied", "channel": 5}),
-        body_of({"name": "subscription_count", "channel": "a", "subscription_count": "many"}),
+        json.dumps({"time_ms": 10**400 // 10**380, "events": []}).encode(),
+        b'{"time_ms": 1' + b"0" * 400 + b', "events": []}',
+        b'{"time_ms": NaN, "events": []}',
     ],
 )
 def test_malformed_bodies_get_400_and_dispatch_nothing(
@@ -164,6 +163,51 @@ def test_malformed_bodies_get_400_and_dispatch_nothing(
     response = post(body)
     assert response.status_code == 400
     assert recorder.records == []
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"channel": "a"},
+        {"name": "member_added", "channel": "presence-a"},
+        {"name": "member_added", "channel": "presence-a", "user_id": {"x": 1}},
+        {"name": "channel_occupied", "channel": 5},
+        {"name": "channel_occupied", "channel": "not a channel"},
+        {"name": "subscription_count", "channel": "a", "subscription_count": "many"},
+        {"name": "subscription_count", "channel": "a", "subscription_count": 1e300},
+        "not an event",
+    ],
+)
+def test_a_malformed_event_is_skipped_and_the_others_still_run(
+    recorder: SignalRecorder, bad: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    good = {"name": "channel_occupied", "channel": "private-good"}
+    response = post(body_of(bad, good))
+    assert response.status_code == 200
+    assert response.json() == {"ok": True, "skipped": 1}
+    assert [(r.signal, r.kwargs["channel"]) for r in recorder.records] == [
+        ("channel_occupied", "private-good")
+    ]
+    assert "event 0 skipped" in caplog.text
+
+
+def test_client_event_data_nested_deeper_than_any_decoder_goes(recorder: SignalRecorder) -> None:
+    """Issue #14: ~2 KB of nesting inside one client event (soketi sends data as an object)."""
+    deep = "[" * 5000 + "]" * 5000
+    hostile = '{"name":"client_event","channel":"private-a","event":"client-x","data":' + deep + "}"
+    good = json.dumps({"name": "channel_occupied", "channel": "private-good"})
+    text = f'{{"time_ms":{int(time.time() * 1000)},"events":[{hostile},{good}]}}'
+    response = post(text.encode())
+    assert response.status_code == 200
+    assert response.json()["skipped"] == 1
+    assert [r.kwargs["channel"] for r in recorder.records] == ["private-good"]
+    as_string = json.dumps(
+        {"name": "client_event", "channel": "private-a", "event": "client-x", "data": deep}
+    )
+    recorder.records.clear()
+    response = post(f'{{"time_ms":{int(time.time() * 1000)},"events":[{as_string}]}}'.encode())
+    assert response.status_code == 200  # hosted Pusher: the data is a string, kept as it is
+    assert recorder.records[0].kwargs["data"] == deep
 
 
 def test_get_is_not_allowed() -> None:
