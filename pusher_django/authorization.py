@@ -36,10 +36,10 @@ logger = logging.getLogger(__name__)
 
 Rule = Callable[..., Any]
 _PLACEHOLDER_RE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?::([a-z]+))?\}")
-#: converter -> (regex, conversion of the matched text)
+#: converter -> (regex, conversion of the matched text); narrowest first
 CONVERTERS: dict[str, tuple[str, Callable[[str], Any]]] = {
-    "segment": (r"[a-zA-Z0-9_=@,;]+", str),
     "int": (r"[0-9]+", int),
+    "segment": (r"[a-zA-Z0-9_=@,;]+", str),
     "slug": (r"[-a-zA-Z0-9_]+", str),
     "any": (r"[-a-zA-Z0-9_=@,.;]+", str),
 }
@@ -53,8 +53,8 @@ class ChannelRule:
     allow_anonymous: bool
     wants_request: bool
     conversions: dict[str, Callable[[str], Any]] = field(default_factory=dict)
-    #: Sort key: more literal characters first, then declaration order.
-    specificity: tuple[int, int] = (0, 0)
+    #: Sort key: more literal characters first, then narrower converters, then declaration.
+    specificity: tuple[int, int, int] = (0, 0, 0)
 
     def match(self, channel: str) -> dict[str, Any] | None:
         found = self.regex.fullmatch(channel)
@@ -86,8 +86,10 @@ def compile_pattern(pattern: str) -> tuple[re.Pattern[str], dict[str, Callable[[
         raise ImproperlyConfigured(f"Invalid channel pattern {pattern!r}: {err}") from err
 
 
-def _literal_length(pattern: str) -> int:
-    return len(_PLACEHOLDER_RE.sub("", pattern))
+def _specificity(pattern: str, index: int) -> tuple[int, int, int]:
+    widths = list(CONVERTERS)
+    width = sum(widths.index(found[2] or "segment") for found in _PLACEHOLDER_RE.finditer(pattern))
+    return (-len(_PLACEHOLDER_RE.sub("", pattern)), width, index)
 
 
 class RuleRegistry:
@@ -112,7 +114,7 @@ class RuleRegistry:
             allow_anonymous=allow_anonymous,
             wants_request="request" in parameters,
             conversions=conversions,
-            specificity=(-_literal_length(pattern), len(self._rules)),
+            specificity=_specificity(pattern, len(self._rules)),
         )
         self._ordered = sorted(self._rules.values(), key=lambda rule: rule.specificity)
 

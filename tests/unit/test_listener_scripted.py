@@ -478,3 +478,83 @@ def test_a_receiver_may_stop_the_listener(settings: Any) -> None:
             signals.event_received.disconnect(dispatch_uid="stopper")
     assert not thread.is_alive(), "stop() from a receiver must not deadlock"
     assert listener.state is State.DISCONNECTED
+
+
+def test_hostile_frames_are_rejected_and_the_next_event_still_arrives(
+    settings: Any, recorder: SignalRecorder
+) -> None:
+    """Issue #14: ~2 KB of nesting in a client event used to end the listener thread."""
+    deep = "[" * 3000 + "]" * 3000
+
+    async def script(conn: Conn) -> None:
+        await conn.established()
+        await conn.accept_subscriptions(1)
+        await conn.send('{"event":"client-x","channel":"private-a","data":' + deep + "}")
+        await conn.send({"event": "client-x", "channel": "private-a", "data": deep})
+        await conn.send('{"event":"client-x","channel":"private-a","data":1e999}')
+        await conn.send('{"event":"client-x","channel":"private-a","data":{"n":NaN}}')
+        await conn.send({"event": "after", "channel": "private-a", "data": '{"ok":true}'})
+        await conn.hold()
+
+    with ScriptedServer(script) as server:
+        listener = running(make_listener(server, settings, "private-a"))
+        after = recorder.wait_for("event_received", event="after")
+        rejected = recorder.of("frame_rejected")
+        listener.stop()
+    assert after[0]["data"] == {"ok": True}
+    assert len(rejected) == 3
+    assert all(r["event"] is None and "frame refused" in r["error"] for r in rejected)
+    kept_as_text = recorder.of("event_received", event="client-x")
+    assert [r["data"] for r in kept_as_text] == [deep]  # data sent as a string stays a string
+
+
+def test_an_exception_while_handling_a_frame_is_reported_not_fatal(
+    settings: Any, recorder: SignalRecorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def script(conn: Conn) -> None:
+        await conn.established()
+        await conn.accept_subscriptions(1)
+        await conn.send({"event": "boom", "channel": "private-a", "data": "{}"})
+        await conn.send({"event": "after", "channel": "private-a", "data": "{}"})
+        await conn.hold()
+
+    original = Listener._handle_channel_event
+
+    async def fragile(self: Listener, message: Any) -> None:
+        if message.event == "boom":
+            raise KeyError("a bug in one handler")
+        await original(self, message)
+
+    monkeypatch.setattr(Listener, "_handle_channel_event", fragile)
+    with ScriptedServer(script) as server:
+        listener = running(make_listener(server, settings, "private-a"))
+        recorder.wait_for("event_received", event="after")
+        listener.stop()
+    assert recorder.of("frame_rejected") == [
+        {"event": "boom", "error": "KeyError", "source": "listener"}
+    ]
+
+
+def test_an_unusable_handshake_reconnects_instead_of_ending_the_thread(
+    settings: Any, recorder: SignalRecorder
+) -> None:
+    async def bad(conn: Conn) -> None:
+        data = json.dumps({"socket_id": "not-a-socket-id", "activity_timeout": 10**400})
+        await conn.send({"event": "pusher:connection_established", "data": data})
+        await conn.hold()
+
+    async def good(conn: Conn) -> None:
+        await conn.established()
+        await conn.hold()
+
+    with ScriptedServer(bad, good) as server:
+        listener = make_listener(server, settings, reconnect_backoff=0.05, signin=True)
+        listener.start()
+        assert listener.wait_connected(5)
+        deadline = time.monotonic() + 5
+        while listener.socket_id != "1001.2001" and time.monotonic() < deadline:
+            time.sleep(0.02)
+        socket_id = listener.socket_id
+        listener.stop()
+    assert socket_id == "1001.2001"
+    assert len(server.connections) == 2

@@ -1,0 +1,125 @@
+"""The bounded JSON decoder every outside input goes through."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pusher_django import safe_json
+from pusher_django.listener import protocol
+from pusher_django.payloads import decode_data
+from pusher_django.safe_json import UnsafeJSON
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**62), 2**62)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
+    max_leaves=30,
+)
+
+
+@given(json_values)
+def test_ordinary_json_decodes_exactly_like_json_loads(value: Any) -> None:
+    text = json.dumps(value)
+    assert safe_json.loads(text) == json.loads(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("[" * 3000 + "]" * 3000, "deep"),  # RecursionError in json.loads
+        ("[" * 100 + "]" * 100, "deeper than 64"),  # fine for json.loads, too deep here
+        ('{"a": NaN}', "NaN"),
+        ("[Infinity]", "Infinity"),
+        ("1e999", "out of range"),
+        ("1" + "0" * 400, "out of range"),
+        (str(2**63), "out of range"),
+        ("{} []", "extra data"),
+        ("", "not valid JSON"),
+        (b"\xff\xfe", "UTF-8"),
+    ],
+)
+def test_unsafe_json_is_a_clean_validation_error(text: str | bytes, reason: str) -> None:
+    with pytest.raises(UnsafeJSON, match=reason):
+        safe_json.loads(text)
+    assert isinstance(UnsafeJSON("x"), ValueError)
+
+
+def test_size_limit() -> None:
+    with pytest.raises(UnsafeJSON, match="limit"):
+        safe_json.loads("[" + "1," * 100 + "1]", max_bytes=100)
+
+
+@settings(max_examples=500)
+@given(st.one_of(st.text(), st.binary()))
+def test_no_input_raises_anything_but_unsafe_json(text: str | bytes) -> None:
+    with contextlib.suppress(UnsafeJSON):
+        safe_json.loads(text)
+
+
+@settings(max_examples=500)
+@given(st.text(alphabet='[]{}",:0123456789.eE-+ \\abtnrfu', max_size=200))
+def test_json_shaped_noise_raises_only_unsafe_json(text: str) -> None:
+    for call in (safe_json.loads, lambda t: safe_json.split_array(t, "events")):
+        with contextlib.suppress(UnsafeJSON):
+            call(text)
+
+
+def test_split_array_keeps_good_items_next_to_a_bad_one() -> None:
+    deep = "[" * 5000 + "]" * 5000
+    members, items = safe_json.split_array(
+        '{"time_ms": 5, "events": [{"a": 1}, ' + deep + ', "x,]"], "z": [1]}', "events"
+    )
+    assert members == {"time_ms": 5, "events": None, "z": [1]}
+    assert [len(item) for item in items] == [8, 10000, 5]
+    assert safe_json.loads(items[0]) == {"a": 1}
+    assert safe_json.loads(items[2]) == "x,]"
+    with pytest.raises(UnsafeJSON):
+        safe_json.loads(items[1])
+
+
+@settings(max_examples=300)
+@given(st.one_of(st.text(max_size=300), st.binary(max_size=300), json_values.map(json.dumps)))
+def test_frames_and_event_data_never_raise_unexpectedly(text: str | bytes) -> None:
+    try:
+        message = protocol.parse(text)
+    except protocol.ProtocolError:
+        return
+    assert isinstance(message.event, str)
+    decode_data(message.raw_data)
+    protocol.error_details(message)
+    with contextlib.suppress(protocol.ProtocolError):
+        protocol.handshake(message)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"socket_id": "abc", "activity_timeout": 30},
+        {"socket_id": "1.2; drop", "activity_timeout": 30},
+        {"socket_id": 12, "activity_timeout": 30},
+        {"activity_timeout": 30},
+    ],
+)
+def test_a_handshake_with_an_unusable_socket_id_is_a_protocol_error(data: dict[str, Any]) -> None:
+    message = protocol.Message("pusher:connection_established", data=data)
+    with pytest.raises(protocol.ProtocolError, match="socket_id"):
+        protocol.handshake(message)
+
+
+@pytest.mark.parametrize("timeout", [10**400, 1e308, -5, 0, True, "30", None])
+def test_an_absurd_activity_timeout_is_ignored(timeout: Any) -> None:
+    message = protocol.Message(
+        "pusher:connection_established", data={"socket_id": "1.2", "activity_timeout": timeout}
+    )
+    assert protocol.handshake(message) == ("1.2", None)
