@@ -266,3 +266,25 @@ def test_pusher_listen_command_stops_on_sigterm_with_exit_zero(soketi):
 
 def _occupied(channel: str) -> bool:
     return bool(get_client().get_channel(channel).get("occupied"))
+
+
+def test_hostile_client_events_through_soketi_do_not_stop_the_listener(
+    listen, pusher_js, recorder
+):
+    """Issue #14: a subscriber allowed to send client events nests ~6 KB deep."""
+    listener = listen("private-hostile")
+    recorder.wait_for("subscription_succeeded", channel="private-hostile")
+    attacker = pusher_js(authorizer=local_authorizer("mallory"))
+    attacker.subscribed("private-hostile")
+    deep = "[" * 3000 + "]" * 3000
+    attacker.send("client_event_json", channel="private-hostile", event="client-x", json=deep)
+    attacker.send(
+        "client_event_json", channel="private-hostile", event="client-y", json=f'"{deep}"'
+    )
+    recorder.wait_for("frame_rejected")
+    recorder.wait_for("event_received", event="client-y")
+    get_client().trigger("private-hostile", "real", {"n": 1})
+    real = recorder.wait_for("event_received", event="real")[0]
+    assert real["data"] == {"n": 1}
+    assert listener.state.value == "connected"
+    assert recorder.of("event_received", event="client-x") == []

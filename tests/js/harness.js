@@ -102,6 +102,11 @@ const handlers = {
     const ok = pusher.channel(cmd.channel).trigger(cmd.event, cmd.data);
     emit({ type: 'client_event_sent', ok });
   },
+  client_event_json: (cmd) => {
+    // data given as JSON text, so that Python need not build what it refuses to decode
+    const ok = pusher.channel(cmd.channel).trigger(cmd.event, JSON.parse(cmd.json));
+    emit({ type: 'client_event_sent', ok });
+  },
   disconnect: () => pusher.disconnect(),
   exit: () => { if (pusher) pusher.disconnect(); setTimeout(() => process.exit(0), 50); },
 };
