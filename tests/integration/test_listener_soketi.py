@@ -268,9 +268,7 @@ def _occupied(channel: str) -> bool:
     return bool(get_client().get_channel(channel).get("occupied"))
 
 
-def test_hostile_client_events_through_soketi_do_not_stop_the_listener(
-    listen, pusher_js, recorder
-):
+def test_hostile_client_events_through_soketi_do_not_stop_the_listener(listen, pusher_js, recorder):
     """Issue #14: a subscriber allowed to send client events nests ~6 KB deep."""
     listener = listen("private-hostile")
     recorder.wait_for("subscription_succeeded", channel="private-hostile")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 from typing import Any
 
 import pytest
@@ -123,3 +124,69 @@ def test_an_absurd_activity_timeout_is_ignored(timeout: Any) -> None:
         "pusher:connection_established", data={"socket_id": "1.2", "activity_timeout": timeout}
     )
     assert protocol.handshake(message) == ("1.2", None)
+
+
+class _StubSocket:
+    """Stands in for the websocket: the guard under test never needs a real one."""
+
+    sent: list[str]
+
+    def __init__(self) -> None:
+        self.sent = []
+
+    async def send(self, text: str) -> None:
+        self.sent.append(text)
+
+
+frame_values = st.fixed_dictionaries(
+    {
+        "event": st.sampled_from(
+            [
+                "pusher:ping",
+                "pusher:error",
+                "pusher_internal:subscription_succeeded",
+                "pusher_internal:member_added",
+                "pusher_internal:member_removed",
+                "pusher_internal:subscription_count",
+                "pusher:subscription_error",
+                "pusher:cache_miss",
+                "client-x",
+                "any",
+            ]
+        ),
+        "channel": st.sampled_from(
+            ["presence-fz", "private-encrypted-fz", "private-fz", "#server-to-user-1", "other"]
+        ),
+    },
+    optional={"data": json_values, "user_id": json_values},
+).map(json.dumps)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        frame_values,
+        frame_values.map(lambda f: f.replace("}", ',"data":' + "[" * 80 + "]" * 80 + "}", 1)),
+        st.text(max_size=100),
+    )
+)
+def test_no_frame_escapes_the_listeners_guard(text: str) -> None:
+    import asyncio
+
+    from pusher_django.listener import Listener, ListenerOptions
+
+    listener = Listener(
+        ["presence-fz", "private-encrypted-fz", "private-fz"],
+        options=ListenerOptions.from_settings(),
+        dispatch=False,
+    )
+    failures: list[logging.LogRecord] = []
+    handler = logging.Handler(logging.ERROR)
+    handler.emit = failures.append  # type: ignore[method-assign]
+    core = logging.getLogger("pusher_django.listener.core")
+    core.addHandler(handler)
+    try:
+        asyncio.run(listener._guarded(_StubSocket(), text))  # type: ignore[arg-type]
+    finally:
+        core.removeHandler(handler)
+    assert failures == []  # every shape is handled, not merely caught by the guard
