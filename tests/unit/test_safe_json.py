@@ -126,6 +126,15 @@ def test_an_absurd_activity_timeout_is_ignored(timeout: Any) -> None:
     assert protocol.handshake(message) == ("1.2", None)
 
 
+class _Collect(logging.Handler):
+    def __init__(self, level: int) -> None:
+        super().__init__(level)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
 class _StubSocket:
     """Stands in for the websocket: the guard under test never needs a real one."""
 
@@ -180,9 +189,8 @@ def test_no_frame_escapes_the_listeners_guard(text: str) -> None:
         options=ListenerOptions.from_settings(),
         dispatch=False,
     )
-    failures: list[logging.LogRecord] = []
-    handler = logging.Handler(logging.ERROR)
-    handler.emit = failures.append  # type: ignore[method-assign]
+    handler = _Collect(logging.ERROR)
+    failures = handler.records
     core = logging.getLogger("pusher_django.listener.core")
     core.addHandler(handler)
     try:
