@@ -19,10 +19,11 @@ subclass.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,6 +54,7 @@ class ChannelRule:
     allow_anonymous: bool
     wants_request: bool
     conversions: dict[str, Callable[[str], Any]] = field(default_factory=dict)
+    many: bool = False
     #: Sort key: more literal characters first, then narrower converters, then declaration.
     specificity: tuple[int, int, int] = (0, 0, 0)
 
@@ -99,7 +101,9 @@ class RuleRegistry:
         self._rules: dict[str, ChannelRule] = {}
         self._ordered: list[ChannelRule] = []
 
-    def register(self, pattern: str, func: Rule, *, allow_anonymous: bool = False) -> None:
+    def register(
+        self, pattern: str, func: Rule, *, allow_anonymous: bool = False, many: bool = False
+    ) -> None:
         existing = self._rules.get(pattern)
         if existing is not None and existing.func is not func:
             raise ImproperlyConfigured(
@@ -114,6 +118,7 @@ class RuleRegistry:
             allow_anonymous=allow_anonymous,
             wants_request="request" in parameters,
             conversions=conversions,
+            many=many,
             specificity=_specificity(pattern, len(self._rules)),
         )
         self._ordered = sorted(self._rules.values(), key=lambda rule: rule.specificity)
@@ -133,40 +138,99 @@ def _name(func: Rule) -> str:
 registry = RuleRegistry()
 
 
-def channel(pattern: str, *, allow_anonymous: bool = False) -> Callable[[Rule], Rule]:
+def channel(
+    pattern: str, *, allow_anonymous: bool = False, many: bool = False
+) -> Callable[[Rule], Rule]:
     """Register the decorated function as the rule for channels matching ``pattern``.
 
     Anonymous users are denied before the rule runs unless ``allow_anonymous``.
-    A rule with a ``request`` parameter also receives the request.
+    A rule with a ``request`` parameter also receives the request. With
+    ``many=True`` the rule is called once per request with ``matches``, the
+    list of captured placeholders of every channel of its pattern being
+    authorized (one on ``pusher/auth/``, up to a page's worth on
+    ``pusher/auth/batch/``), and returns one verdict per match, in order:
+    one query can then answer a whole family of channels.
     """
 
     def decorate(func: Rule) -> Rule:
-        registry.register(pattern, func, allow_anonymous=allow_anonymous)
+        registry.register(pattern, func, allow_anonymous=allow_anonymous, many=many)
         return func
 
     return decorate
 
 
+Verdict = bool | dict[str, Any] | None
+
+
 class ChannelPolicy:
-    """Decides whether a request may subscribe to a channel.
+    """Decides whether a request may subscribe to channels.
 
     ``authorize`` returns a falsy value (deny), ``True`` (allow) or a dict of
     presence ``user_info``. Subclass it and name the subclass in
-    ``PUSHER["AUTH"]["POLICY"]`` to replace (or extend) the rule registry.
+    ``PUSHER["AUTH"]["POLICY"]`` to replace (or extend) the rule registry;
+    overriding ``authorize`` is enough, ``authorize_many`` then asks it once
+    per channel.
     """
 
-    def authorize(self, request: HttpRequest, channel: str) -> bool | dict[str, Any] | None:
-        found = registry.find(channel)
-        if found is None:
-            logger.info("No channel rule matches %s; denied", channel)
-            return False
-        rule, captured = found
+    def authorize(self, request: HttpRequest, channel: str) -> Verdict:
+        verdict = self.authorize_many(request, [channel])[0]
+        if isinstance(verdict, BaseException):
+            raise verdict
+        return verdict
+
+    def authorize_many(
+        self, request: HttpRequest, channels: Sequence[str]
+    ) -> list[Verdict | Exception]:
+        """One verdict per channel, in order; a rule that raised gives its exception.
+
+        Rules declared with ``many=True`` are called once for all their
+        channels; a failing rule only fails its own channels.
+        """
+        if type(self).authorize is not ChannelPolicy.authorize:
+            return [_guarded(self.authorize, request, name) for name in channels]
+        verdicts: list[Verdict | Exception] = [False] * len(channels)
+        groups: dict[str, tuple[ChannelRule, list[tuple[int, dict[str, Any]]]]] = {}
         user = request.user
-        if not user.is_authenticated and not rule.allow_anonymous:
-            return False
-        if rule.wants_request:
-            return rule.func(user, request=request, **captured)  # type: ignore[no-any-return]
-        return rule.func(user, **captured)  # type: ignore[no-any-return]
+        for index, name in enumerate(channels):
+            found = registry.find(name)
+            if found is None:
+                logger.info("No channel rule matches %s; denied", name)
+                continue
+            rule, captured = found
+            if user.is_authenticated or rule.allow_anonymous:
+                groups.setdefault(rule.pattern, (rule, []))[1].append((index, captured))
+        for rule, items in groups.values():
+            extra = {"request": request} if rule.wants_request else {}
+            if rule.many:
+                matches = [captured for _, captured in items]
+                results = _guarded(_call_many, rule, user, matches, extra)
+                for position, (index, _) in enumerate(items):
+                    verdicts[index] = (
+                        results if isinstance(results, Exception) else results[position]
+                    )
+            else:
+                for index, captured in items:
+                    verdicts[index] = _guarded(rule.func, user, **captured, **extra)
+        return verdicts
+
+
+def _call_many(
+    rule: ChannelRule, user: Any, matches: list[dict[str, Any]], extra: dict[str, Any]
+) -> list[Verdict]:
+    results = list(rule.func(user, matches, **extra))
+    if len(results) != len(matches):
+        raise ImproperlyConfigured(
+            f"{_name(rule.func)} returned {len(results)} verdicts for {len(matches)} matches."
+        )
+    return results
+
+
+def _guarded(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Call a rule; its exception becomes the verdict (the views deny and log it)."""
+    try:
+        return func(*args, **kwargs)
+    except Exception as err:
+        return err
 
 
 def user_id_for(user: Any) -> str | None:
@@ -177,14 +241,19 @@ def user_id_for(user: Any) -> str | None:
     """
     path = section("AUTH")["PRESENCE_USER_ID"]
     if path:
-        value = import_string(path)(user)
+        value = _imported(path)(user)
         return None if value in (None, "") else str(value)
     return str(user.pk) if user.is_authenticated else None
+
+
+@functools.lru_cache(maxsize=16)
+def _imported(path: str) -> Any:
+    return import_string(path)
 
 
 def get_policy() -> ChannelPolicy:
     path = section("AUTH")["POLICY"]
     if not path:
         return ChannelPolicy()
-    policy_class = import_string(path) if isinstance(path, str) else path
+    policy_class = _imported(path) if isinstance(path, str) else path
     return policy_class()  # type: ignore[no-any-return]

@@ -8,6 +8,7 @@ from . import views
 
 urlpatterns = [
     path("auth/", views.channel_auth, name="pusher-auth"),
+    path("auth/batch/", views.channel_auth_batch, name="pusher-auth-batch"),
     path("user-auth/", views.user_auth, name="pusher-user-auth"),
     path("webhook/", views.webhook, name="pusher-webhook"),
 ]

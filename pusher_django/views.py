@@ -15,13 +15,14 @@ anonymous callers themselves, the way pusher-js and Pusher expect.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar, cast
 
 from django.contrib.auth import decorators as auth_decorators
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ImproperlyConfigured
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, JsonResponse, QueryDict
 from django.http.multipartparser import MultiPartParserError
 from django.utils.module_loading import import_string
 from django.views.decorators.csrf import csrf_exempt
@@ -59,7 +60,7 @@ def error(message: str, status: int) -> JsonResponse:
     return JsonResponse({"error": message}, status=status)
 
 
-def unavailable(what: str, err: Exception) -> JsonResponse:
+def unavailable(what: str, err: BaseException) -> JsonResponse:
     """A configuration problem: the operator reads the log, the browser learns nothing."""
     logger.error("Pusher %s is unavailable: %s", what, err)
     return error("Pusher is not available.", 503)
@@ -93,6 +94,71 @@ def _who(request: HttpRequest) -> str:
     return str(user.pk) if user.is_authenticated else "-"
 
 
+class _Unavailable(Exception):
+    """The configuration cannot sign: answered 503 for the whole request."""
+
+
+def _check_channel(name: Any) -> str:
+    channel = validate_channel_name(name)
+    kind = channel_kind(channel)
+    if not kind.needs_auth:
+        raise PusherValidationError(f"{kind.label.capitalize()} channels need no authorization.")
+    return channel
+
+
+def _answers(
+    request: HttpRequest, socket_id: str, channels: list[str]
+) -> list[tuple[int, dict[str, Any]]]:
+    """``(status, body)`` per channel: the auth payload, or its own error."""
+    try:
+        verdicts = get_policy().authorize_many(request, channels)
+    except (ImproperlyConfigured, ImportError) as err:
+        raise _Unavailable from err
+    user_ids: dict[str, str | None] = {}
+    answers = []
+    for channel, verdict in zip(channels, verdicts, strict=True):
+        answers.append(_answer(request, socket_id, channel, verdict, user_ids))
+    return answers
+
+
+def _answer(
+    request: HttpRequest,
+    socket_id: str,
+    channel: str,
+    verdict: Any,
+    user_ids: dict[str, str | None],
+) -> tuple[int, dict[str, Any]]:
+    kind = channel_kind(channel)
+    if isinstance(verdict, Exception):
+        if isinstance(verdict, ImproperlyConfigured | ImportError):
+            raise _Unavailable from verdict
+        logger.error("Channel rule for %s raised; denied", channel, exc_info=verdict)
+        return 403, {"error": _FORBIDDEN}
+    user_data = None
+    if verdict and kind.is_presence:
+        if "id" not in user_ids:
+            try:
+                user_ids["id"] = user_id_for(_user(request))
+            except (ImproperlyConfigured, ImportError) as err:
+                raise _Unavailable from err
+            except Exception:
+                logger.exception("The presence user id of user %s raised", _who(request))
+                user_ids["id"] = None
+        info = verdict if isinstance(verdict, Mapping) else None
+        user_data = {"user_id": user_ids["id"], "user_info": info}
+    if not verdict or (user_data is not None and user_data["user_id"] is None):
+        logger.info("Denied %s to user %s", channel, _who(request))
+        return 403, {"error": _FORBIDDEN}
+    try:
+        payload = get_client().authorize_channel(socket_id, channel, user_data)
+    except PusherConfigurationError as err:
+        raise _Unavailable from err
+    except PusherValidationError as err:
+        logger.warning("Could not authorize %s for user %s: %s", channel, _who(request), err)
+        return 403, {"error": _FORBIDDEN}
+    return 200, dict(payload)
+
+
 @login_not_required
 @require_POST
 def channel_auth(request: HttpRequest) -> JsonResponse:
@@ -100,35 +166,83 @@ def channel_auth(request: HttpRequest) -> JsonResponse:
     try:
         fields = _fields(request)
         socket_id = validate_socket_id(fields.get("socket_id"))
-        channel = validate_channel_name(fields.get("channel_name"))
+        channel = _check_channel(fields.get("channel_name"))
     except (_InvalidRequest, PusherValidationError) as err:
         return error(str(err), 400)
-    kind = channel_kind(channel)
-    if not kind.needs_auth:
-        return error(f"{kind.label.capitalize()} channels need no authorization.", 400)
     try:
-        verdict = get_policy().authorize(request, channel)
-        user_id = user_id_for(_user(request)) if verdict and kind.is_presence else None
-    except (ImproperlyConfigured, ImportError) as err:
-        return unavailable("channel authorization", err)
-    except Exception:
-        logger.exception("Channel rule for %s raised; denied", channel)
-        return error(_FORBIDDEN, 403)
-    if not verdict or (kind.is_presence and user_id is None):
-        logger.info("Denied %s to user %s", channel, _who(request))
-        return error(_FORBIDDEN, 403)
-    user_data = None
-    if kind.is_presence:
-        info = verdict if isinstance(verdict, Mapping) else None
-        user_data = {"user_id": user_id, "user_info": info}
+        status, body = _answers(request, socket_id, [channel])[0]
+    except _Unavailable as err:
+        return unavailable("channel authorization", err.__cause__ or err)
+    return JsonResponse(body, status=status)
+
+
+#: The most channels one batch request may authorize (a page rarely has more than a few dozen).
+MAX_BATCH_CHANNELS = 100
+
+
+def _batch_channels(fields: Mapping[str, Any]) -> list[Any]:
+    """The channel names of a batch: JSON list, repeated ``channel_name`` or
+    ``channel_name[]``, or the ``channel_name[0]``, ``channel_name[1]``… of
+    the pusher-js-auth plugin."""
+    if isinstance(fields, QueryDict):
+        names = fields.getlist("channel_name") + fields.getlist("channel_name[]")
+        indexed = []
+        for key in fields:
+            found = _INDEXED.match(key)
+            if found:
+                indexed.append((int(found[1]), fields[key]))
+        return names + [name for _, name in sorted(indexed)]
+    names = fields.get("channel_names", fields.get("channel_name"))
+    if not isinstance(names, list):
+        raise _InvalidRequest("channel_names must be a list of channel names.")
+    return names
+
+
+_INDEXED = re.compile(r"\Achannel_name\[(\d{1,4})\]\Z")
+
+
+@login_not_required
+@require_POST
+def channel_auth_batch(request: HttpRequest) -> JsonResponse:
+    """``pusher/auth/batch/``: authorize many subscriptions of one socket in one request.
+
+    The answer has the shape the pusher-js-auth plugin reads,
+    ``{socket_id: {channel: {"status": 200, "data": {auth…}}}}``, with
+    ``{"status": 403|400, "error": "…"}`` for a channel that is refused;
+    one refusal never fails the others.
+    """
     try:
-        payload = get_client().authorize_channel(socket_id, channel, user_data)
-    except PusherConfigurationError as err:
-        return unavailable("channel authorization", err)
-    except PusherValidationError as err:
-        logger.warning("Could not authorize %s for user %s: %s", channel, _who(request), err)
-        return error(_FORBIDDEN, 403)
-    return JsonResponse(payload)
+        fields = _fields(request)
+        socket_id = validate_socket_id(fields.get("socket_id"))
+        names = _batch_channels(fields)
+    except (_InvalidRequest, PusherValidationError) as err:
+        return error(str(err), 400)
+    if not names:
+        return error("No channel_name given.", 400)
+    if len(names) > MAX_BATCH_CHANNELS:
+        return error(f"At most {MAX_BATCH_CHANNELS} channels per batch request.", 400)
+    results: dict[str, dict[str, Any]] = {}
+    valid: list[str] = []
+    for name in names:
+        try:
+            channel = _check_channel(name)
+        except PusherValidationError as err:
+            results[str(name)[:200]] = {"status": 400, "error": str(err)}
+            continue
+        if channel not in results:
+            valid.append(channel)
+            results[channel] = {}
+    try:
+        answers = _answers(request, socket_id, valid) if valid else []
+    except _Unavailable as err:
+        return unavailable("channel authorization", err.__cause__ or err)
+    for channel, (status, body) in zip(valid, answers, strict=True):
+        results[channel] = (
+            {"status": status, "data": body}
+            if status == 200
+            else {"status": status, "error": body["error"]}
+        )
+    return JsonResponse({socket_id: results})
 
 
 @login_not_required

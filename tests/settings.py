@@ -28,6 +28,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "pusher_django.middleware.SocketIdMiddleware",
+    "tests.testapp.counting.RequestCounter",
 ]
 ROOT_URLCONF = "tests.urls"
 # DATABASE_URL picks the database (postgres://, mysql://, sqlite:///, query options kept);
@@ -57,6 +58,10 @@ TEMPLATES = [
 ]
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 STATIC_URL = "static/"
+# pusher-js from npm for the browser tests' pages (served by the live server).
+STATICFILES_DIRS = [
+    ("pusher-js", str(Path(__file__).parents[1] / "node_modules/pusher-js/dist/web"))
+]
 PUSHER = {
     "APP_ID": "123",
     "KEY": "unit-key",

@@ -3,7 +3,10 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 
+from tests.testapp import views
+
 urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", admin.site.urls),
     path("pusher/", include("pusher_django.urls")),
+    path("test-pages/channels/", views.many_channels, name="test-many-channels"),
 ]

@@ -56,6 +56,16 @@ def boom(user: Any, name: str) -> bool:
     raise RuntimeError("rule bug")
 
 
+#: Calls of the ``many=True`` rule below, for the tests to count.
+TEAM_RULE_CALLS: list[list[dict[str, Any]]] = []
+
+
+@channel("private-team-{team:int}", many=True)
+def teams(user: Any, matches: list[dict[str, Any]]) -> list[bool]:
+    TEAM_RULE_CALLS.append(matches)
+    return [match["team"] % 2 == 0 for match in matches]
+
+
 @broadcasts(Message)
 class MessageBroadcast(Broadcast):
     on = ("created", "updated", "deleted")
