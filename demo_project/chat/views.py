@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_POST
 
-from pusher_django.conf import get_config
 from pusher_django.outbox import trigger_on_commit
 
 from .models import Message, Presence, Room
@@ -20,22 +17,11 @@ def _room(request: HttpRequest, room_id: int) -> Room:
     return get_object_or_404(Room, pk=room_id, members=request.user)
 
 
-def _pusher_options() -> dict[str, Any]:
-    """What pusher-js needs; the same template works with soketi and hosted Pusher."""
-    config = get_config()
-    return {
-        "key": config.key,
-        "cluster": config.cluster or "mt1",
-        "wsHost": config.ws_host,
-        "wsPort": config.ws_port,
-        "forceTLS": config.use_tls,
-    }
-
-
 @login_required
 def room_list(request: HttpRequest) -> HttpResponse:
     rooms = Room.objects.filter(members=request.user).order_by("pk")
-    return render(request, "chat/room_list.html", {"rooms": rooms})
+    presence = {room.pk: room.presence_channel for room in rooms}
+    return render(request, "chat/room_list.html", {"rooms": rooms, "presence": presence})
 
 
 @login_required
@@ -47,7 +33,6 @@ def room(request: HttpRequest, room_id: int) -> HttpResponse:
         "presences": Presence.objects.filter(room=current)
         .select_related("user")
         .order_by("-last_seen"),
-        "pusher": _pusher_options(),
         "channels": {
             "messages": current.messages_channel,
             "presence": current.presence_channel,

@@ -132,7 +132,12 @@ def test_chat_presence_encryption_and_cache_in_two_browsers(demo: Demo) -> None:
         alice.find_element(By.CSS_SELECTOR, "#announcement-form button").click()
         wait(bob, lambda d: d.find_element(By.ID, "announcement").text == "Lunch at noon")
 
-        bob.get(f"{demo.base}/")  # bob leaves the room
+        bob.get(f"{demo.base}/")  # the room list joins every room's presence in one request
+        wait(bob, lambda d: all("online" in t for t in texts(d, "#rooms .online-count")))
+        first_room = texts(bob, "#rooms .online-count")[0]
+        assert int(first_room.split()[0]) >= 2  # alice and bob (and the demo's listener)
+        screenshot(bob, "demo-room-list-online-counts")
+        bob.get("about:blank")  # bob leaves
         wait(alice, lambda d: "bob" not in online(d))
         screenshot(alice, "demo-bob-left")
 

@@ -141,3 +141,29 @@ def test_anonymous_users_get_only_what_rules_allow_them() -> None:
     )
     assert answer["private-lobby"]["status"] == 200
     assert answer["private-room-open"]["status"] == 403
+
+
+def test_the_template_tag_writes_what_pusher_js_needs(settings: Any) -> None:
+    from django.template import Context, Template
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/")
+    html = Template("{% load pusher_django %}{% pusher_js_config %}").render(
+        Context({"request": request})
+    )
+    start = html.index(">", html.index('id="pusher-django-config"')) + 1
+    page = json.loads(html[start : html.index("</script>", start)])
+    assert page["key"] == "unit-key"
+    assert page["options"]["wsHost"] == "127.0.0.1"  # a self-hosted server (the test settings)
+    assert page["options"]["forceTLS"] is False
+    assert (page["authEndpoint"], page["batchEndpoint"], page["userAuthEndpoint"]) == (
+        "/pusher/auth/",
+        "/pusher/auth/batch/",
+        "/pusher/user-auth/",
+    )
+    assert page["csrfToken"]
+    assert "unit-secret" not in html
+    assert '<script src="/static/pusher_django/pusher-django.js"></script>' in html
+    settings.PUSHER = {"APP_ID": "1", "KEY": "k", "SECRET": "s", "CLUSTER": "eu"}
+    html = Template("{% load pusher_django %}{% pusher_js_config %}").render(Context({}))
+    assert '"options": {"cluster": "eu", "forceTLS": true}' in html

@@ -1,22 +1,11 @@
 // The room page: one pusher-js connection, three channels, no build step.
 'use strict';
 (function () {
-  const options = JSON.parse(document.getElementById('pusher-options').textContent);
   const channels = JSON.parse(document.getElementById('pusher-channels').textContent);
-  const csrfHeaders = { 'X-CSRFToken': window.CSRF_TOKEN };
+  const csrfHeaders = { 'X-CSRFToken': PusherDjango.config().csrfToken };
 
-  const pusher = new Pusher(options.key, {
-    cluster: options.cluster,
-    wsHost: options.wsHost,
-    wsPort: options.wsPort,
-    wssPort: options.wsPort,
-    forceTLS: options.forceTLS,
-    enabledTransports: ['ws', 'wss'],
-    disableStats: true,
-    // Both endpoints come from pusher_django.urls; Django's CSRF check stays on.
-    channelAuthorization: { endpoint: '/pusher/auth/', transport: 'ajax', headers: csrfHeaders },
-    userAuthentication: { endpoint: '/pusher/user-auth/', transport: 'ajax', headers: csrfHeaders },
-  });
+  // {% pusher_js_config %} wrote the app's options; the channels below authorize in one request.
+  const pusher = PusherDjango.connect();
   // Signing in lets the admin's "Terminate connections" reach this page.
   pusher.signin();
   // Leave presence at once when the tab goes away (also out of the back/forward cache).
