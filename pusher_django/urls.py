@@ -11,4 +11,5 @@ urlpatterns = [
     path("auth/batch/", views.channel_auth_batch, name="pusher-auth-batch"),
     path("user-auth/", views.user_auth, name="pusher-user-auth"),
     path("webhook/", views.webhook, name="pusher-webhook"),
+    path("history/", views.history, name="pusher-history"),
 ]

@@ -26,7 +26,7 @@ from django.http import HttpRequest, JsonResponse, QueryDict
 from django.http.multipartparser import MultiPartParserError
 from django.utils.module_loading import import_string
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from . import safe_json, tasks, webhooks
 from .authorization import get_policy, user_id_for
@@ -34,6 +34,9 @@ from .channels import channel_kind, validate_channel_name
 from .client import get_client
 from .conf import section
 from .exceptions import PusherConfigurationError, PusherValidationError
+from .history import DEFAULT_LIMIT as DEFAULT_HISTORY
+from .history import MAX_LIMIT as MAX_HISTORY
+from .history import events_after
 from .validation import validate_socket_id
 
 _View = TypeVar("_View", bound=Callable[..., Any])
@@ -243,6 +246,44 @@ def channel_auth_batch(request: HttpRequest) -> JsonResponse:
             else {"status": status, "error": body["error"]}
         )
     return JsonResponse({socket_id: results})
+
+
+@login_not_required
+@require_GET
+def history(request: HttpRequest) -> JsonResponse:
+    """``pusher/history/?channel=…&after=<id>&limit=<n>``: events missed since ``after``.
+
+    Allowed exactly when subscribing to the channel would be (public
+    channels: anyone). Without ``after`` it answers only the position to
+    resume from (``last_id``).
+    """
+    try:
+        channel = validate_channel_name(request.GET.get("channel"))
+        after = _bounded_int(request.GET.get("after"), "after", 0, 2**63 - 1)
+        limit = _bounded_int(request.GET.get("limit"), "limit", 1, MAX_HISTORY) or DEFAULT_HISTORY
+    except PusherValidationError as err:
+        return error(str(err), 400)
+    if channel_kind(channel).needs_auth:
+        try:
+            verdict = get_policy().authorize_many(request, [channel])[0]
+        except (ImproperlyConfigured, ImportError) as err:
+            return unavailable("history", err)
+        if isinstance(verdict, Exception):
+            logger.error("Channel rule for %s raised; history denied", channel, exc_info=verdict)
+            return error(_FORBIDDEN, 403)
+        if not verdict:
+            logger.info("Denied the history of %s to user %s", channel, _who(request))
+            return error(_FORBIDDEN, 403)
+    page = events_after(channel, after, limit)
+    return JsonResponse(page.as_json(channel))
+
+
+def _bounded_int(value: str | None, name: str, low: int, high: int) -> int | None:
+    if value in (None, ""):
+        return None
+    if not value.isdigit() or len(value) > 19 or not low <= int(value) <= high:
+        raise PusherValidationError(f"{name} must be a whole number from {low} to {high}.")
+    return int(value)
 
 
 @login_not_required

@@ -9,4 +9,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", admin.site.urls),
     path("pusher/", include("pusher_django.urls")),
     path("test-pages/channels/", views.many_channels, name="test-many-channels"),
+    path("test-pages/recovery/<int:room_id>/", views.recovery, name="test-recovery"),
 ]

@@ -12,6 +12,7 @@ from django.utils.html import format_html, json_script
 from django.utils.safestring import SafeString
 
 from pusher_django.conf import PusherConfig, get_config
+from pusher_django.outbox.events import id_field
 
 register = template.Library()
 
@@ -47,6 +48,8 @@ def pusher_js_config(
         "authEndpoint": reverse("pusher-auth"),
         "batchEndpoint": reverse("pusher-auth-batch"),
         "userAuthEndpoint": reverse("pusher-user-auth"),
+        "historyEndpoint": reverse("pusher-history"),
+        "idField": id_field(),
         "csrfToken": get_token(request) if request is not None else None,
     }
     script = format_html('<script src="{}"></script>', static("pusher_django/pusher-django.js"))

@@ -14,3 +14,11 @@ def many_channels(request: HttpRequest) -> HttpResponse:
     kinds = ["private-room-{}", "presence-room-{}", "private-encrypted-room-{}"]
     channels = [kinds[i % 3].format(f"page{i}") for i in range(n)]
     return render(request, "testapp/many_channels.html", {"channels": channels})
+
+
+@login_required
+def recovery(request: HttpRequest, room_id: int) -> HttpResponse:
+    """A page that recovers the messages of one room it missed while offline."""
+    return render(
+        request, "testapp/recovery.html", {"channel": f"private-encrypted-room-{room_id}"}
+    )

@@ -6,7 +6,8 @@
  *
  * connect() builds the pusher-js client for the configured app with one batched
  * authorization request per page; batchAuthorizer() is the handler on its own, for
- * pages that build their client by hand.
+ * pages that build their client by hand. recover(pusher) (or recover(channel)) makes
+ * channels catch up, after every reconnect, on the events they missed.
  */
 (function (root) {
   'use strict';
@@ -101,5 +102,102 @@
     return new root.Pusher(page.key, options);
   }
 
-  root.PusherDjango = Object.assign(root.PusherDjango || {}, { batchAuthorizer, config, connect });
+  /**
+   * Deliver what a channel missed while it was disconnected, once and in order.
+   *
+   * Remembers the last event id seen per channel (the `_pusher_id` the outbox adds to
+   * object data) and, after every re-subscription, asks pusher/history/ for what came
+   * after it; those events reach the channel's existing bind() handlers before any newer
+   * live event, and an id already delivered is dropped. When the gap is older than the
+   * server keeps, the channel emits `pusher_django:history_expired` instead: reload the
+   * state then. Pass a Pusher client (every channel, now and later) or one channel.
+   */
+  function recover(target, options) {
+    let page = {};
+    try { page = config(); } catch (error) { /* endpoint and id field given in options */ }
+    const settings = Object.assign(
+      { endpoint: page.historyEndpoint || '/pusher/history/', idField: page.idField || '_pusher_id', limit: 100 },
+      options || {},
+    );
+    if (target && target.channels && typeof target.subscribe === 'function') {
+      target.channels.all().forEach((channel) => recoverChannel(channel, settings));
+      const subscribe = target.subscribe.bind(target);
+      target.subscribe = (name) => recoverChannel(subscribe(name), settings);
+      return target;
+    }
+    return recoverChannel(target, settings);
+  }
+
+  function recoverChannel(channel, settings) {
+    if (channel.pusherDjangoRecovery) return channel;
+    const state = { lastId: null, seen: new Set(), recovering: false, buffer: [] };
+    channel.pusherDjangoRecovery = state;
+    const emit = channel.emit.bind(channel);
+
+    function remember(id) {
+      state.seen.add(id);
+      if (state.seen.size > 5000) state.seen.delete(state.seen.values().next().value);
+      if (state.lastId === null || id > state.lastId) state.lastId = id;
+    }
+
+    function deliver(name, data, metadata) {
+      const id = data && typeof data === 'object' ? data[settings.idField] : undefined;
+      if (typeof id === 'number') {
+        if (state.seen.has(id)) return;
+        remember(id);
+      }
+      emit(name, data, metadata);
+    }
+
+    async function fetchAfter(after) {
+      const query = new URLSearchParams({ channel: channel.name, limit: String(settings.limit) });
+      if (after !== null) query.set('after', String(after));
+      const response = await fetch(settings.endpoint + '?' + query, {
+        credentials: 'same-origin', headers: { Accept: 'application/json' },
+      });
+      if (!response.ok) throw new Error('pusher/history/ answered ' + response.status);
+      const answer = await response.json();
+      if (after === null) {
+        if (state.lastId === null) state.lastId = answer.last_id;
+        return;
+      }
+      if (answer.expired) {
+        state.lastId = answer.last_id;
+        emit('pusher_django:history_expired', { channel: channel.name, after });
+        return;
+      }
+      answer.events.forEach((event) => deliver(event.event, event.data, {}));
+      if (answer.more && answer.events.length) {
+        await fetchAfter(answer.events[answer.events.length - 1].id);
+      }
+    }
+
+    function catchUp() {
+      state.recovering = true;
+      fetchAfter(state.lastId)
+        .catch((error) => console.warn('pusher_django: could not recover', channel.name, error))
+        .finally(() => {
+          const pending = state.buffer;
+          state.buffer = [];
+          state.recovering = false;
+          pending.forEach((args) => deliver(...args));
+        });
+    }
+
+    channel.emit = function (name, data, metadata) {
+      if (typeof name === 'string' && name.indexOf('pusher:') === 0) {
+        emit(name, data, metadata);
+        if (name === 'pusher:subscription_succeeded') catchUp();
+      } else if (state.recovering) {
+        state.buffer.push([name, data, metadata]);
+      } else {
+        deliver(name, data, metadata);
+      }
+      return channel;
+    };
+    if (channel.subscribed) catchUp();
+    return channel;
+  }
+
+  root.PusherDjango = Object.assign(root.PusherDjango || {}, { batchAuthorizer, config, connect, recover });
 })(window);

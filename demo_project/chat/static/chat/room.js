@@ -5,7 +5,8 @@
   const csrfHeaders = { 'X-CSRFToken': PusherDjango.config().csrfToken };
 
   // {% pusher_js_config %} wrote the app's options; the channels below authorize in one request.
-  const pusher = PusherDjango.connect();
+  // recover(): after a reconnect, messages sent meanwhile arrive once and in order.
+  const pusher = PusherDjango.recover(PusherDjango.connect());
   // Signing in lets the admin's "Terminate connections" reach this page.
   pusher.signin();
   // Leave presence at once when the tab goes away (also out of the back/forward cache).
