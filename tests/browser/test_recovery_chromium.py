@@ -8,6 +8,7 @@ delivering the outbox, and Chromium's own offline mode.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,11 +17,20 @@ from django.db import transaction
 from django.test import Client
 from selenium.webdriver.remote.webdriver import WebDriver
 
+from pusher_django.conf import get_config
+from pusher_django.listener import Listener
 from tests.support.browser import chromium, screenshot, wait
+from tests.support.signals import SignalRecorder, record_signals
 from tests.support.tcp_proxy import TcpProxy
 from tests.testapp.models import Message, Room
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def recorder() -> Iterator[SignalRecorder]:
+    with record_signals() as rec:
+        yield rec
 
 
 def value(driver: WebDriver, expression: str) -> Any:
@@ -52,11 +62,15 @@ def save(room: Room, prefix: str, count: int) -> None:
 
 
 def test_a_tab_offline_for_five_seconds_gets_every_missed_message(
-    live_server: Any, broadcasting: Any, soketi: Any, settings: Any
+    live_server: Any, broadcasting: Any, soketi: Any, settings: Any, recorder: SignalRecorder
 ) -> None:
     network = TcpProxy(soketi.port)  # the page's websocket goes through it
-    settings.PUSHER = {**settings.PUSHER, "WS_PORT": network.port}
     room = Room.objects.create(name="r")
+    channel = f"private-encrypted-room-{room.pk}"
+    listener = Listener([channel], config=get_config())  # on soketi directly, never cut
+    listener.start()
+    assert listener.wait_connected(10)
+    settings.PUSHER = {**settings.PUSHER, "WS_PORT": network.port}
     driver = open_page(live_server, room)
     try:
         save(room, "live", 2)
@@ -79,9 +93,12 @@ def test_a_tab_offline_for_five_seconds_gets_every_missed_message(
         expected = ["live0", "live1"] + [f"missed{n}" for n in range(10)] + ["after0"]
         assert value(driver, "window.received") == expected
         screenshot(driver, "recovery-after-offline")
+        heard = [e["data"]["text"] for e in recorder.of("event_received", channel=channel)]
+        assert heard == expected  # the listener, connected throughout, saw them live
     finally:
         driver.quit()
         network.close()
+        listener.stop()
 
 
 def test_the_same_across_a_soketi_restart(live_server: Any, broadcasting: Any, soketi: Any) -> None:
