@@ -58,8 +58,9 @@ TEMPLATES = [
 WSGI_APPLICATION = "demo_project.wsgi.application"
 # DATABASE_URL (postgres://, mysql://, sqlite:///; query options kept) or a SQLite file.
 DATABASES = {
-    "default": dj_database_url.config(
-        default=f"sqlite:///{os.environ.get('DEMO_DB', BASE_DIR / 'db.sqlite3')}"
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL")
+        or f"sqlite:///{os.environ.get('DEMO_DB', BASE_DIR / 'db.sqlite3')}"
     )
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):

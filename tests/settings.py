@@ -34,10 +34,13 @@ ROOT_URLCONF = "tests.urls"
 # DATABASE_URL picks the database (postgres://, mysql://, sqlite:///, query options kept);
 # by default a SQLite file, since the Celery worker of the integration tests must read
 # the same outbox table as the tests.
-_OUTPUT = Path(
-    os.environ.get("TEST_OUTPUT_DIR", Path(__file__).resolve().parents[1] / "test-output")
-)
-DATABASES = {"default": dj_database_url.config(default=f"sqlite:///{_OUTPUT / 'tests.sqlite3'}")}
+_OUTPUT = Path(os.environ.get("TEST_OUTPUT_DIR") or Path(__file__).parents[1] / "test-output")
+_OUTPUT.mkdir(parents=True, exist_ok=True)
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL") or f"sqlite:///{_OUTPUT / 'tests.sqlite3'}"
+    )
+}
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["OPTIONS"] = {"timeout": 20}
     DATABASES["default"]["TEST"] = {"NAME": str(_OUTPUT / f"test-{os.getpid()}.sqlite3")}
