@@ -137,6 +137,25 @@ class Listener:
             raise PusherValidationError(f"The listener has not joined {channel!r}.")
         return subscription.snapshot()
 
+    def known_members(self) -> dict[str, dict[str, Any]]:
+        """``{channel: members}`` of the presence channels whose member list has arrived."""
+        return {
+            name: subscription.snapshot()
+            for name, subscription in list(self._subscriptions.items())
+            if subscription.kind.is_presence and subscription.has_members
+        }
+
+    def seed_members(self, channel: str, members: dict[str, Any]) -> None:
+        """Start from ``members`` as the last reported state of a joined presence channel.
+
+        The first member list from the server is then compared with it, so
+        the joins and leaves that happened before it are reported (see
+        :mod:`pusher_django.listener.leader`). Ignored once a list arrived.
+        """
+        subscription = self._subscriptions.get(channel)
+        if subscription is not None and subscription.kind.is_presence:
+            subscription.seed(members)
+
     def subscribe(self, channel: str) -> None:
         """Join a channel now (if connected) and after every reconnect."""
         name = validate_channel_name(channel)

@@ -5,19 +5,66 @@ standby), but only the holder of a Redis lock sends signals. The holder
 renews the lock every third of its TTL; when it dies the lock expires and
 another replica takes over within ``LOCK_TTL`` seconds. Built on redis-py's
 :class:`redis.lock.Lock`, which releases only a lock it still owns.
+
+A member ledger in Redis holds, per presence channel, the members as last
+reported to the receivers. The holder keeps it current; a replica that
+takes over compares its own (hot) member map with it and reports the
+difference, so a join or leave that happened while the old holder was dead
+is reported once, and one it had reported is not reported again. Replicas
+also start from the ledger, so a restart reports what changed while no
+listener was running.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
+from typing import Any
 
 import redis
 from redis.exceptions import LockError, RedisError
 
+from pusher_django import safe_json, signals
+
 from .core import Listener
 
 logger = logging.getLogger(__name__)
+
+
+class MemberLedger:
+    """Per presence channel, the members last reported to receivers (a Redis hash each)."""
+
+    def __init__(self, client: redis.Redis, prefix: str) -> None:
+        self.client = client
+        self.prefix = prefix
+
+    def _key(self, channel: str) -> str:
+        return f"{self.prefix}:{channel}"
+
+    def load(self, channel: str) -> dict[str, Any]:
+        stored = self.client.hgetall(self._key(channel))
+        members = {}
+        for user_id, info in stored.items():
+            try:
+                name = user_id.decode() if isinstance(user_id, bytes) else str(user_id)
+                members[name] = safe_json.loads(info)
+            except (safe_json.UnsafeJSON, UnicodeDecodeError):
+                logger.warning("Pusher listener: ledger entry of %s is unreadable", channel)
+        return members
+
+    def add(self, channel: str, user_id: str, user_info: Any) -> None:
+        self.client.hset(self._key(channel), user_id, json.dumps(user_info))
+
+    def remove(self, channel: str, user_id: str) -> None:
+        self.client.hdel(self._key(channel), user_id)
+
+    def replace(self, channel: str, members: dict[str, Any]) -> None:
+        pipe = self.client.pipeline()
+        pipe.delete(self._key(channel))
+        if members:
+            pipe.hset(self._key(channel), mapping={k: json.dumps(v) for k, v in members.items()})
+        pipe.execute()
 
 
 class LeaderLock:
@@ -31,13 +78,55 @@ class LeaderLock:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.holding = False
+        self.ledger = MemberLedger(self._redis, f"{name}:members")
+        self._uid = f"pusher-listener-ledger-{id(self)}"
         listener.dispatcher.enabled = False
 
     def start(self) -> None:
+        for channel in self.listener.channels:
+            try:
+                self.listener.seed_members(channel, self.ledger.load(channel))
+            except RedisError as err:
+                logger.warning("Pusher listener: cannot read the member ledger (%s)", err)
+        for signal, receiver in self._receivers():
+            signal.connect(receiver, sender=Listener, weak=False, dispatch_uid=self._uid)
         self._thread = threading.Thread(target=self._run, name="pusher-listener-lock", daemon=True)
         self._thread.start()
 
+    def _receivers(self) -> list[tuple[Any, Any]]:
+        return [
+            (signals.member_added, self._added),
+            (signals.member_removed, self._removed),
+            (signals.subscription_succeeded, self._snapshot),
+        ]
+
+    def _added(self, sender: Any, channel: str, user_id: str, user_info: Any, **kw: Any) -> None:
+        self.ledger.add(channel, user_id, user_info)
+
+    def _removed(self, sender: Any, channel: str, user_id: str, **kw: Any) -> None:
+        self.ledger.remove(channel, user_id)
+
+    def _snapshot(self, sender: Any, channel: str, members: dict[str, Any], **kw: Any) -> None:
+        if members or channel in self.listener.known_members():
+            self.ledger.replace(channel, members)
+
+    def _reconcile(self) -> None:
+        """Report what changed since the last holder reported (run on taking the lock)."""
+        for channel, local in self.listener.known_members().items():
+            reported = self.ledger.load(channel)
+            for user_id in reported.keys() - local.keys():
+                self._submit(signals.member_removed, channel, user_id, reported[user_id])
+            for user_id in local.keys() - reported.keys():
+                self._submit(signals.member_added, channel, user_id, local[user_id])
+
+    def _submit(self, signal: Any, channel: str, user_id: str, user_info: Any) -> None:
+        self.listener.dispatcher.submit(
+            signal, source=signals.LISTENER, channel=channel, user_id=user_id, user_info=user_info
+        )
+
     def stop(self) -> None:
+        for signal, _ in self._receivers():
+            signal.disconnect(sender=Listener, dispatch_uid=self._uid)
         self._stop.set()
         if self._thread is not None:
             self._thread.join(5)
@@ -71,5 +160,11 @@ class LeaderLock:
                 "Pusher listener: %s",
                 "holding the lock; dispatching signals" if holding else "standing by",
             )
+        taking_over = holding and not self.holding
         self.holding = holding
         self.listener.dispatcher.enabled = holding
+        if taking_over:
+            try:
+                self._reconcile()
+            except RedisError as err:
+                logger.warning("Pusher listener: cannot read the member ledger (%s)", err)

@@ -60,6 +60,12 @@ class Subscription:
         removed = {uid: info for uid, info in previous.items() if uid not in fresh}
         return added, removed
 
+    def seed(self, members: Members) -> None:
+        """Take ``members`` as the previous list, unless the server already sent one."""
+        with self._lock:
+            if not self.has_members:
+                self.members, self.has_members = dict(members), True
+
     def add_member(self, user_id: str, user_info: Any) -> None:
         with self._lock:
             self.members[user_id] = user_info

@@ -286,3 +286,52 @@ def test_hostile_client_events_through_soketi_do_not_stop_the_listener(listen, p
     assert real["data"] == {"n": 1}
     assert listener.state.value == "connected"
     assert recorder.of("event_received", event="client-x") == []
+
+
+def test_a_takeover_reports_the_joins_and_leaves_of_the_gap_once(listen, pusher_js, recorder):
+    """The holder dies without releasing the lock; members change before it expires."""
+    name = f"pusher_django:test-ledger:{time.monotonic_ns()}"
+    channel = "presence-ledger"
+    stays = pusher_js(authorizer=local_authorizer("stays", {"name": "S"}))
+    stays.subscribed(channel)
+    leaves = pusher_js(authorizer=local_authorizer("leaves", {"name": "L"}))
+    leaves.subscribed(channel)
+    first = listen(channel, user_id="listener-1")
+    second = listen(channel, user_id="listener-2")
+    lock_a = LeaderLock(first, LOCK_REDIS, ttl=2.0, name=name)
+    lock_b = LeaderLock(second, LOCK_REDIS, ttl=2.0, name=name)
+    lock_a.start()
+    time.sleep(0.3)
+    lock_b.start()
+    try:
+        # The first holder reports who is there (live, or from its takeover of an empty ledger).
+        recorder.wait_for("member_added", user_id="stays")
+        early = pusher_js(authorizer=local_authorizer("early", {"name": "E"}))
+        early.subscribed(channel)
+        recorder.wait_for("member_added", user_id="early")
+        # The holder dies: no release, its lock stays until the TTL runs out.
+        lock_a._stop.set()
+        lock_a.listener.dispatcher.enabled = False
+        first.stop()
+        joins = pusher_js(authorizer=local_authorizer("joins", {"name": "J"}))
+        joins.subscribed(channel)
+        leaves.close()
+        time.sleep(0.5)
+        assert recorder.of("member_added", user_id="joins") == []  # nobody is dispatching
+        deadline = time.monotonic() + 6
+        while not lock_b.holding and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert lock_b.holding
+        recorder.wait_for("member_added", user_id="joins")
+        recorder.wait_for("member_removed", user_id="leaves")
+        time.sleep(0.5)
+        added = [r["user_id"] for r in recorder.of("member_added")]
+        removed = [r["user_id"] for r in recorder.of("member_removed")]
+        assert len(added) == len(set(added))  # nobody reported twice
+        assert {"stays", "early", "joins"} <= set(added)
+        assert removed.count("leaves") == 1
+        assert lock_b.ledger.load(channel).keys() == second.members(channel).keys()
+        assert recorder.of("member_removed", user_id="leaves")[0]["user_info"] == {"name": "L"}
+    finally:
+        lock_a.stop()
+        lock_b.stop()

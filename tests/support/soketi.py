@@ -19,7 +19,14 @@ MASTER_KEY_B64 = "OHRXNUZRTG5pUTFzQlFGd3J3N3Q2VFZFc0paZDEweVk="
 class Soketi:
     """One soketi process; ``restart()`` keeps its port."""
 
-    def __init__(self, *, webhooks: list[dict[str, Any]] | None = None, name: str = "soketi"):
+    def __init__(
+        self,
+        *,
+        webhooks: list[dict[str, Any]] | None = None,
+        name: str = "soketi",
+        extra_env: dict[str, str] | None = None,
+    ):
+        self.extra_env = extra_env or {}
         self.port = free_port()
         self.metrics_port = free_port()
         self.webhooks = webhooks or []
@@ -40,6 +47,7 @@ class Soketi:
             SOKETI_DEFAULT_APP_WEBHOOKS=json.dumps(self.webhooks),
         )
         env.pop("SOKETI_DEBUG", None)
+        env.update(self.extra_env)
         return env
 
     def start(self) -> None:
