@@ -99,4 +99,9 @@ if os.environ.get("TEST_PUSHER_URL"):  # inside the Celery worker started by the
             "RETRY_BACKOFF_MAX": 1.0,
         },
         "OUTBOX": {"LEASE": 3.0, "CLAIM_SIZE": 10},
+        "LISTENER": {
+            "LOCK_URL": os.environ.get("TEST_LOCK_URL"),
+            "LOCK_TTL": float(os.environ.get("TEST_LOCK_TTL", "15")),
+            "USER_ID": os.environ.get("TEST_LISTENER_ID", "pusher-django-listener"),
+        },
     }

@@ -15,8 +15,10 @@ import threading
 
 
 class TcpProxy:
-    def __init__(self, target_port: int) -> None:
-        self.target_port = target_port
+    def __init__(self, target_port: int | list[int]) -> None:
+        """One target, or several: connections go round-robin, skipping one that refuses."""
+        self.targets = target_port if isinstance(target_port, list) else [target_port]
+        self._next = 0
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = int(self.listener.getsockname()[1])
         self._open: set[socket.socket] = set()
@@ -34,9 +36,8 @@ class TcpProxy:
             if self.down:
                 client.close()
                 continue
-            try:
-                upstream = socket.create_connection(("127.0.0.1", self.target_port), timeout=5)
-            except OSError:
+            upstream = self._connect()
+            if upstream is None:
                 client.close()
                 continue
             upstream.settimeout(None)
@@ -44,6 +45,16 @@ class TcpProxy:
                 self._open.update((client, upstream))
             for source, sink in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    def _connect(self) -> socket.socket | None:
+        for _ in self.targets:
+            port = self.targets[self._next % len(self.targets)]
+            self._next += 1
+            try:
+                return socket.create_connection(("127.0.0.1", port), timeout=5)
+            except OSError:
+                continue
+        return None
 
     def _pump(self, source: socket.socket, sink: socket.socket) -> None:
         try:
