@@ -131,12 +131,15 @@ def trigger_batch(self: Task[Any, Any], events: list[dict[str, Any]]) -> int:
     return sent
 
 
-@shared_task(
-    name="pusher_django.deliver_outbox",
-    acks_late=True,
-    reject_on_worker_lost=True,
-    ignore_result=True,
-)
+#: The outbox tasks read the table, so running one again is harmless; losing one is not.
+_OUTBOX_TASK: dict[str, Any] = {
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "ignore_result": True,
+}
+
+
+@shared_task(name="pusher_django.deliver_outbox", **_OUTBOX_TASK)
 def deliver_outbox(using: str = "default") -> int:
     """Send the committed outbox rows; schedules itself again for rows due later."""
     from .outbox.relay import deliver
@@ -146,12 +149,7 @@ def deliver_outbox(using: str = "default") -> int:
     return report.sent
 
 
-@shared_task(
-    name="pusher_django.relay_outbox",
-    acks_late=True,
-    reject_on_worker_lost=True,
-    ignore_result=True,
-)
+@shared_task(name="pusher_django.relay_outbox", **_OUTBOX_TASK)
 def relay_outbox(using: str = "default") -> int:
     """For Celery beat: deliver what a lost hand-off left, prune, warn about a backlog."""
     from .outbox.relay import relay_pass

@@ -8,7 +8,7 @@ import pytest
 from selenium.webdriver.common.by import By
 
 from tests.support.auth import local_authorizer
-from tests.support.browser import chromium, screenshot, wait
+from tests.support.browser import admin_login, chromium, screenshot, wait
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -22,11 +22,9 @@ def test_operator_sees_channels_and_presence_users(
         pusher_js(authorizer=local_authorizer(user)).subscribed("presence-browser-room")
     driver = chromium()
     try:
-        driver.get(f"{live_server.url}/admin/login/?next=/admin/pusher_django/channel/")
-        driver.find_element(By.NAME, "username").send_keys("operator")
-        driver.find_element(By.NAME, "password").send_keys("operator-pw")
-        driver.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
-        wait(driver, lambda d: d.find_elements(By.ID, "result_list"))
+        admin_login(
+            driver, live_server.url, "/admin/pusher_django/channel/", "operator", "operator-pw"
+        )
         assert "Live Pusher channels" in driver.title
         screenshot(driver, "admin-channel-list")
         driver.find_element(By.LINK_TEXT, "presence-browser-room").click()

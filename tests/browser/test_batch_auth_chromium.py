@@ -15,7 +15,7 @@ from django.test import Client
 from selenium.webdriver.remote.webdriver import WebDriver
 
 from pusher_django.client import get_client
-from tests.support.browser import chromium, screenshot, wait
+from tests.support.browser import chromium, screenshot, signed_in, wait
 from tests.support.soketi import Soketi
 from tests.testapp import counting
 
@@ -50,8 +50,7 @@ def test_forty_channels_one_auth_request_and_one_again_after_a_restart(
     client.force_login(User.objects.create_user("member", password="member-pw"))
     driver = chromium()
     try:
-        driver.get(f"{live_server.url}/static/pusher-js/json2.js")  # any page of the origin
-        driver.add_cookie({"name": "sessionid", "value": client.cookies["sessionid"].value})
+        signed_in(driver, live_server.url, client.cookies["sessionid"].value)
         before = (counting.count(BATCH), counting.count(SINGLE))
         driver.get(f"{live_server.url}/test-pages/channels/?n=40")
         wait(driver, lambda d: page_value(d, "window.subscriptions") == 40, 30)

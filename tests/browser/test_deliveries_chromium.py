@@ -11,7 +11,7 @@ from selenium.webdriver.support.ui import Select
 from pusher_django.models import Delivery
 from pusher_django.outbox import relay, trigger_on_commit
 from tests.support.auth import local_authorizer
-from tests.support.browser import chromium, screenshot, wait
+from tests.support.browser import admin_login, chromium, screenshot, wait
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -42,11 +42,9 @@ def test_a_failed_delivery_is_shown_and_retried_from_the_admin(
     django_user_model.objects.create_superuser("operator", "op@example.com", "operator-pw")
     driver = chromium()
     try:
-        driver.get(f"{live_server.url}/admin/login/?next=/admin/pusher_django/delivery/")
-        driver.find_element(By.NAME, "username").send_keys("operator")
-        driver.find_element(By.NAME, "password").send_keys("operator-pw")
-        driver.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
-        wait(driver, lambda d: d.find_elements(By.ID, "result_list"))
+        admin_login(
+            driver, live_server.url, "/admin/pusher_django/delivery/", "operator", "operator-pw"
+        )
         assert "0 pending, 1 failed" in driver.find_element(By.ID, "pusher-backlog").text
         assert "failed" in driver.find_element(By.CSS_SELECTOR, "td.field-status").text
         assert "401" in driver.find_element(By.CSS_SELECTOR, "td.field-short_error").text

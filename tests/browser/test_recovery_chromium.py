@@ -19,7 +19,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 
 from pusher_django.conf import get_config
 from pusher_django.listener import Listener
-from tests.support.browser import chromium, screenshot, wait
+from tests.support.browser import chromium, screenshot, signed_in, wait
 from tests.support.signals import SignalRecorder, record_signals
 from tests.support.tcp_proxy import TcpProxy
 from tests.testapp.models import Message, Room
@@ -48,8 +48,7 @@ def open_page(live_server: Any, room: Room) -> WebDriver:
     client = Client()
     client.force_login(User.objects.create_user(f"reader{room.pk}", password="pw"))
     driver = chromium()
-    driver.get(f"{live_server.url}/static/pusher-js/json2.js")
-    driver.add_cookie({"name": "sessionid", "value": client.cookies["sessionid"].value})
+    signed_in(driver, live_server.url, client.cookies["sessionid"].value)
     driver.get(f"{live_server.url}/test-pages/recovery/{room.pk}/")
     wait(driver, lambda d: value(d, "window.subscriptions") == 1, 20)
     return driver

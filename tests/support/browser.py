@@ -12,6 +12,7 @@ from pathlib import Path
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -46,3 +47,18 @@ def screenshot(driver: WebDriver, name: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     driver.save_screenshot(str(path))
     return path
+
+
+def admin_login(driver: WebDriver, base_url: str, next_path: str, user: str, password: str) -> None:
+    """Sign in through the admin's login form and wait for the change list."""
+    driver.get(f"{base_url}/admin/login/?next={next_path}")
+    driver.find_element(By.NAME, "username").send_keys(user)
+    driver.find_element(By.NAME, "password").send_keys(password)
+    driver.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+    wait(driver, lambda d: d.find_elements(By.ID, "result_list"))
+
+
+def signed_in(driver: WebDriver, base_url: str, session_id: str) -> None:
+    """Give the browser a Django session cookie (from ``Client.force_login``)."""
+    driver.get(f"{base_url}/static/pusher-js/json2.js")  # any page of the origin
+    driver.add_cookie({"name": "sessionid", "value": session_id})
