@@ -158,13 +158,27 @@ def relay_outbox(using: str = "default") -> int:
 
 
 def _wake_at(due: Any, using: str) -> None:
+    """Schedule one ``deliver_outbox`` for when the next row is due.
+
+    Every task that finds rows waiting would schedule its own; the cache
+    (shared between workers when it is Redis or memcached) keeps it to one
+    per second of due time, so a long outage does not pile up wake-ups.
+    """
     if due is None:
         return
+    from django.core.cache import cache
     from django.utils import timezone
 
     # Rows due now but not claimed are held by a concurrent claim: look again soon.
     delay = max((due - timezone.now()) / timedelta(seconds=1), 1.0)
-    enqueue(deliver_outbox, using, countdown=delay)
+    slot = int(timezone.now().timestamp() + delay)
+    try:
+        first = cache.add(f"pusher_django:outbox:wake:{using}:{slot}", 1, timeout=int(delay) + 60)
+    except Exception:
+        logger.warning("The cache is unavailable; scheduling an outbox wake-up anyway")
+        first = True
+    if first:
+        enqueue(deliver_outbox, using, countdown=delay)
 
 
 @shared_task(bind=True, name="pusher_django.terminate_user_connections", max_retries=None)

@@ -426,3 +426,13 @@ def test_racing_claimers_never_share_a_row_or_overtake_within_a_channel() -> Non
         thread.join(60)
     assert sorted(claimed) == sorted(i for run in ids.values() for i in run)
     assert overtaken == []
+
+
+def test_tasks_waiting_for_the_same_retry_schedule_one_wake_up(
+    handoffs: list[Any], settings: Any
+) -> None:
+    later = timezone.now() + timedelta(seconds=30)
+    add("private-a", available_at=later)
+    for _ in range(5):
+        tasks._wake_at(relay.next_due(), "default")
+    assert handoffs == [("pusher_django.deliver_outbox", "default")]
