@@ -324,6 +324,15 @@ def signin_user_data(user_data: Mapping[str, Any]) -> str:
         raise PusherValidationError(f"user_data is not JSON-serializable: {err}") from err
 
 
+def send_events(client: PusherClient, events: Sequence[Mapping[str, Any]]) -> None:
+    """Send up to ten events in one request: ``/events`` for one, ``/batch_events`` for more."""
+    if len(events) == 1:
+        only = events[0]
+        client.trigger(only["channel"], only["name"], only["data"], socket_id=only.get("socket_id"))
+    else:
+        client.trigger_batch(events)
+
+
 @functools.lru_cache(maxsize=1)
 def get_client() -> PusherClient:
     """The client configured from settings (one per process, pooled connections)."""

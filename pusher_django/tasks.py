@@ -22,7 +22,7 @@ from typing import Any
 
 from celery import Task, shared_task
 
-from .client import MAX_BATCH_EVENTS, get_client
+from .client import MAX_BATCH_EVENTS, get_client, send_events
 from .conf import section
 from .exceptions import PusherError, PusherTransientError
 from .retry import max_retries, retry_delay
@@ -106,13 +106,7 @@ def send_in_order(events: list[dict[str, Any]]) -> Iterator[int]:
     sent = 0
     while sent < len(events):
         chunk = events[sent : sent + MAX_BATCH_EVENTS]
-        if len(chunk) == 1:
-            event = chunk[0]
-            get_client().trigger(
-                event["channel"], event["name"], event["data"], socket_id=event.get("socket_id")
-            )
-        else:
-            get_client().trigger_batch(chunk)
+        send_events(get_client(), chunk)
         sent += len(chunk)
         yield sent
 

@@ -24,7 +24,7 @@ from django.db.models import Count, F, Min, Q, QuerySet
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
-from pusher_django.client import MAX_BATCH_EVENTS, PusherClient, get_client
+from pusher_django.client import MAX_BATCH_EVENTS, PusherClient, get_client, send_events
 from pusher_django.conf import section
 from pusher_django.exceptions import PusherConfigurationError, PusherError, PusherTransientError
 from pusher_django.models import Delivery
@@ -131,73 +131,51 @@ def deliver(using: str | None = None, *, max_rounds: int | None = None) -> Repor
     return report
 
 
-def _send(client: PusherClient, rows: list[Delivery], using: str, report: Report) -> None:
+def _send(
+    client: PusherClient,
+    rows: list[Delivery],
+    using: str,
+    report: Report,
+    size: int = MAX_BATCH_EVENTS,
+) -> bool:
+    """Send ``rows`` in order, ``size`` per request; ``False`` if a transient failure stopped it.
+
+    A refused request is sent again one event at a time, so only the poison
+    events fail. Whatever was not tried is released for the next claim.
+    """
     token = rows[0].lease_token
     id_key = id_field()
-    chunks = [rows[i : i + MAX_BATCH_EVENTS] for i in range(0, len(rows), MAX_BATCH_EVENTS)]
-    for index, chunk in enumerate(chunks):
+    for start in range(0, len(rows), size):
+        chunk = rows[start : start + size]
         try:
-            _post(client, chunk, id_key)
+            send_events(client, [_event(row, id_key) for row in chunk])
         except PusherConfigurationError:
-            _release([row for later in chunks[index:] for row in later], using, token)
+            _release(rows[start:], using, token)
             raise
         except PusherTransientError as err:
             _defer(chunk, err, using, token, report)
-            _release([row for later in chunks[index + 1 :] for row in later], using, token)
-            return
-        except PusherError:
-            if not _isolate(client, chunk, id_key, using, token, report):
-                _release([row for later in chunks[index + 1 :] for row in later], using, token)
-                return
+            _release(rows[start + size :], using, token)
+            return False
+        except PusherError as err:
+            if size == 1:
+                _fail(chunk, str(err), using, token, report)
+            elif not _send(client, chunk, using, report, size=1):
+                _release(rows[start + size :], using, token)
+                return False
         else:
             _mark_sent(chunk, using, token, report)
-
-
-def _post(client: PusherClient, rows: Sequence[Delivery], id_key: str | None) -> None:
-    events: list[dict[str, Any]] = []
-    for row in rows:
-        event: dict[str, Any] = {
-            "channel": row.channel,
-            "name": row.name,
-            "data": wire_data(row.data, row.tagged, row.pk, id_key),
-        }
-        if row.socket_id:
-            event["socket_id"] = row.socket_id
-        events.append(event)
-    if len(events) == 1:
-        only = events[0]
-        client.trigger(only["channel"], only["name"], only["data"], socket_id=only.get("socket_id"))
-    else:
-        client.trigger_batch(events)
-
-
-def _isolate(
-    client: PusherClient,
-    chunk: Sequence[Delivery],
-    id_key: str | None,
-    using: str,
-    token: Any,
-    report: Report,
-) -> bool:
-    """Send a refused chunk one event at a time so only the poison events fail.
-
-    Returns ``False`` if a transient failure stopped it (the rest is deferred).
-    """
-    for index, row in enumerate(chunk):
-        try:
-            _post(client, [row], id_key)
-        except PusherTransientError as err:
-            _defer([row], err, using, token, report)
-            _release(chunk[index + 1 :], using, token)
-            return False
-        except PusherConfigurationError:
-            _release(chunk[index:], using, token)
-            raise
-        except PusherError as err:
-            _fail([row], str(err), using, token, report)
-        else:
-            _mark_sent([row], using, token, report)
     return True
+
+
+def _event(row: Delivery, id_key: str | None) -> dict[str, Any]:
+    event: dict[str, Any] = {
+        "channel": row.channel,
+        "name": row.name,
+        "data": wire_data(row.data, row.tagged, row.pk, id_key),
+    }
+    if row.socket_id:
+        event["socket_id"] = row.socket_id
+    return event
 
 
 def _mine(rows: Sequence[Delivery], using: str, token: Any) -> QuerySet[Delivery]:
