@@ -14,9 +14,9 @@ class PusherDjangoConfig(AppConfig):
     def ready(self) -> None:
         from django.utils.module_loading import autodiscover_modules
 
-        from . import users
+        from . import user_connections
         from .checks import check_settings
 
         checks.register(check_settings, "pusher")
-        users.connect()
+        user_connections.connect()
         autodiscover_modules("pusher_channels")

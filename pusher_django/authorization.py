@@ -31,6 +31,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 from django.utils.module_loading import import_string
 
+from .channels import NAME_ALPHABET, SEGMENT_ALPHABET
 from .conf import section
 
 logger = logging.getLogger(__name__)
@@ -40,9 +41,9 @@ _PLACEHOLDER_RE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?::([a-z]+))?\}")
 #: converter -> (regex, conversion of the matched text); narrowest first
 CONVERTERS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "int": (r"[0-9]+", int),
-    "segment": (r"[a-zA-Z0-9_=@,;]+", str),
+    "segment": (rf"[{SEGMENT_ALPHABET}]+", str),
     "slug": (r"[-a-zA-Z0-9_]+", str),
-    "any": (r"[-a-zA-Z0-9_=@,.;]+", str),
+    "any": (rf"[{NAME_ALPHABET}]+", str),
 }
 
 

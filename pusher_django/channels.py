@@ -16,7 +16,11 @@ from .exceptions import PusherValidationError
 
 MAX_CHANNEL_NAME_LENGTH = 200
 SERVER_TO_USER_PREFIX = "#server-to-user-"
-_NAME_RE = re.compile(r"\A[-a-zA-Z0-9_=@,.;]+\Z")
+#: Name characters other than the separators ``-`` and ``.`` (a regex character-class body).
+SEGMENT_ALPHABET = "a-zA-Z0-9_=@,;"
+#: Every character of channel names and user ids (a regex character-class body).
+NAME_ALPHABET = SEGMENT_ALPHABET + ".-"
+_NAME_RE = re.compile(rf"\A[{NAME_ALPHABET}]+\Z")
 
 
 class ChannelKind(Enum):
@@ -105,17 +109,9 @@ def validate_channel_name(name: object, *, allow_server_to_user: bool = False) -
     return name
 
 
-def needs_auth(name: str) -> bool:
-    return channel_kind(name).needs_auth
-
-
 def is_presence(name: str) -> bool:
     return channel_kind(name).is_presence
 
 
 def is_encrypted(name: str) -> bool:
     return channel_kind(name).is_encrypted
-
-
-def is_cache(name: str) -> bool:
-    return channel_kind(name).is_cache

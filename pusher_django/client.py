@@ -15,6 +15,16 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from . import info as info_rules
+from .api_types import (
+    BatchEvent,
+    BatchResult,
+    ChannelAuth,
+    ChannelInfo,
+    ChannelsResult,
+    TriggerResult,
+    UserAuth,
+    UsersResult,
+)
 from .channels import (
     SERVER_TO_USER_PREFIX,
     channel_kind,
@@ -25,18 +35,8 @@ from .conf import PusherConfig, get_config, on_reset
 from .crypto import shared_secret_b64
 from .exceptions import PusherConfigurationError, PusherValidationError
 from .payloads import encode_event_data
-from .results import (
-    BatchEvent,
-    BatchResult,
-    ChannelAuth,
-    ChannelInfo,
-    ChannelsResult,
-    TriggerResult,
-    UserAuth,
-    UsersResult,
-)
+from .sender_exclusion import excluded_socket
 from .signing import channel_auth_token, compact_json, sign_rest_request, user_auth_token
-from .sockets import current_socket_id
 from .transport import Transport
 from .validation import validate_event_name, validate_socket_id, validate_user_id
 
@@ -146,7 +146,7 @@ class PusherClient:
             "data": self._encode(names, data),
             "channels": names,
         }
-        socket_id = socket_id or current_socket_id()
+        socket_id = excluded_socket(socket_id)
         if socket_id is not None:
             body["socket_id"] = validate_socket_id(socket_id)
         attributes = info_rules.for_trigger(info, names)
@@ -175,7 +175,7 @@ class PusherClient:
             "name": validate_event_name(event["name"]),
             "data": self._encode([channel], event["data"]),
         }
-        socket_id = event.get("socket_id") or current_socket_id()
+        socket_id = excluded_socket(event.get("socket_id"))
         if socket_id is not None:
             item["socket_id"] = validate_socket_id(socket_id)
         attributes = info_rules.for_trigger(event.get("info"), [channel])

@@ -122,3 +122,41 @@ class PusherUnexpectedResponse(PusherError):
 
 class PusherResponseError(PusherAPIError, PusherTransientError):
     """The server answered 2xx with a body that is not JSON."""
+
+
+class UnsafeJSON(PusherValidationError):
+    """Not JSON, or JSON too large, too deep, or with numbers out of range."""
+
+
+class TransportFailure(Exception):
+    """What requests said, without the signed query string its message carries.
+
+    The original exception's text includes the full URL, whose
+    ``auth_signature`` could be replayed within the timestamp window, so it
+    is not chained into logged tracebacks; this copy is. Deliberately not a
+    :class:`PusherError`: it is only ever the ``__cause__`` of one.
+    """
+
+
+class WebhookAuthenticationError(PusherWebhookError):
+    """Wrong key, wrong signature or a stale delivery: answered with 401."""
+
+
+class WebhookFormatError(PusherWebhookError):
+    """Not JSON or not the shape Pusher sends: answered with 400."""
+
+
+class ProtocolError(PusherError, ValueError):
+    """A websocket frame that is not a Pusher message (bad JSON, no ``event``)."""
+
+
+class ConnectionRefused(PusherError):
+    """The server answered the websocket handshake with ``pusher:error``."""
+
+    def __init__(self, code: int | None, text: str) -> None:
+        super().__init__(text)
+        self.code, self.text = code, text
+
+
+class ListenerFailed(PusherError):
+    """The server refused the connection in a way that retrying cannot fix (4000-4099)."""

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 
 from .exceptions import PusherValidationError
-from .sockets import excluding_socket
+from .sender_exclusion import excluding_socket
 from .validation import validate_socket_id
 
 logger = logging.getLogger(__name__)
@@ -34,6 +34,5 @@ class SocketIdMiddleware:
             except PusherValidationError:
                 logger.warning("Ignoring malformed %s header on %s", HEADER, request.path)
                 socket_id = None
-        request.pusher_socket_id = socket_id  # type: ignore[attr-defined]
         with excluding_socket(socket_id or None):
             return self.get_response(request)

@@ -15,7 +15,7 @@ import json
 import math
 from typing import Any
 
-from .exceptions import PusherValidationError
+from .exceptions import UnsafeJSON as UnsafeJSON  # noqa: PLC0414 (public here too)
 
 #: Deeper than anything Pusher or an application sends; far below Python's recursion limit.
 MAX_DEPTH = 64
@@ -23,10 +23,6 @@ MAX_DEPTH = 64
 MAX_BYTES = 1024 * 1024
 #: Integers beyond this cannot round-trip through JavaScript or a float.
 MAX_INT = 2**63
-
-
-class UnsafeJSON(PusherValidationError):
-    """Not JSON, or JSON too large, too deep, or with numbers out of range."""
 
 
 def _parse_constant(name: str) -> Any:

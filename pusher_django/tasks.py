@@ -30,6 +30,7 @@ from .retry import max_retries, retry_delay
 __all__ = [
     "deliver_outbox",
     "enqueue",
+    "enqueue_or_run",
     "relay_outbox",
     "retry_delay",
     "send_to_user",
@@ -57,6 +58,18 @@ def enqueue(task: Task[Any, Any], *args: Any, countdown: float | None = None) ->
         logger.exception("Could not enqueue %s; the caller falls back to running it now", task.name)
         return False
     return True
+
+
+def enqueue_or_run(task: Task[Any, Any], *args: Any, fallback: Callable[[], object]) -> bool:
+    """Hand ``task`` to the broker (``True``), or call ``fallback`` in this process (``False``).
+
+    The one "the broker is down, do it now" rule: nothing waits for the
+    broker to come back, and the fallback's own errors reach the caller.
+    """
+    if enqueue(task, *args):
+        return True
+    fallback()
+    return False
 
 
 def _retry(task: Task[Any, Any], error: PusherTransientError, **kwargs: Any) -> Exception:

@@ -29,6 +29,7 @@ from .exceptions import (
     PusherResponseError,
     PusherServerError,
     PusherTimeout,
+    TransportFailure,
 )
 
 logger = logging.getLogger(__name__)
@@ -75,15 +76,6 @@ def _embedded_error_status(decoded: Any) -> int | None:
 
 
 _QUERY_RE = re.compile(r"\?[^\s'\"]*")
-
-
-class TransportFailure(Exception):
-    """What requests said, without the signed query string its message carries.
-
-    The original exception's text includes the full URL, whose
-    ``auth_signature`` could be replayed within the timestamp window, so it
-    is not chained into logged tracebacks; this copy is.
-    """
 
 
 def _scrubbed(err: BaseException) -> TransportFailure:

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import re
 
+from .channels import NAME_ALPHABET
 from .exceptions import PusherValidationError
 
 MAX_EVENT_NAME_LENGTH = 200
 MAX_USER_ID_LENGTH = 200
 _SOCKET_ID_RE = re.compile(r"\A\d+\.\d+\Z")
-_USER_ID_RE = re.compile(r"\A[-a-zA-Z0-9_=@,.;]+\Z")
+_USER_ID_RE = re.compile(rf"\A[{NAME_ALPHABET}]+\Z")
 
 
 def validate_socket_id(socket_id: object) -> str:

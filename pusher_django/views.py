@@ -55,10 +55,6 @@ MAX_AUTH_BODY = 16 * 1024
 _FORBIDDEN = "Forbidden."
 
 
-class _InvalidRequest(Exception):
-    """The body could not be read as form fields or a JSON object."""
-
-
 def error(message: str, status: int) -> JsonResponse:
     return JsonResponse({"error": message}, status=status)
 
@@ -74,13 +70,13 @@ def _fields(request: HttpRequest) -> Mapping[str, Any]:
         if request.content_type == "application/json":
             data = safe_json.loads(request.body or b"{}", max_bytes=MAX_AUTH_BODY)
             if not isinstance(data, dict):
-                raise _InvalidRequest("The JSON body must be an object.")
+                raise PusherValidationError("The JSON body must be an object.")
             return data
         return request.POST
     except safe_json.UnsafeJSON as err:
-        raise _InvalidRequest("The request body is not valid JSON.") from err
+        raise PusherValidationError("The request body is not valid JSON.") from err
     except (MultiPartParserError, UnicodeDecodeError, ValueError) as err:
-        raise _InvalidRequest("The request body cannot be read.") from err
+        raise PusherValidationError("The request body cannot be read.") from err
 
 
 def _user(request: HttpRequest) -> Any:
@@ -95,10 +91,6 @@ def default_user_data(request: HttpRequest) -> dict[str, Any]:
 def _who(request: HttpRequest) -> str:
     user = _user(request)
     return str(user.pk) if user.is_authenticated else "-"
-
-
-class _Unavailable(Exception):
-    """The configuration cannot sign: answered 503 for the whole request."""
 
 
 def _check_channel(name: Any) -> str:
@@ -116,7 +108,7 @@ def _answers(
     try:
         verdicts = get_policy().authorize_many(request, channels)
     except (ImproperlyConfigured, ImportError) as err:
-        raise _Unavailable from err
+        raise PusherConfigurationError("Pusher cannot authorize now.") from err
     user_ids: dict[str, str | None] = {}
     answers = []
     for channel, verdict in zip(channels, verdicts, strict=True):
@@ -134,7 +126,7 @@ def _answer(
     kind = channel_kind(channel)
     if isinstance(verdict, Exception):
         if isinstance(verdict, ImproperlyConfigured | ImportError):
-            raise _Unavailable from verdict
+            raise PusherConfigurationError("Pusher cannot authorize now.") from verdict
         logger.error("Channel rule for %s raised; denied", channel, exc_info=verdict)
         return 403, {"error": _FORBIDDEN}
     user_data = None
@@ -143,7 +135,7 @@ def _answer(
             try:
                 user_ids["id"] = user_id_for(_user(request))
             except (ImproperlyConfigured, ImportError) as err:
-                raise _Unavailable from err
+                raise PusherConfigurationError("Pusher cannot authorize now.") from err
             except Exception:
                 logger.exception("The presence user id of user %s raised", _who(request))
                 user_ids["id"] = None
@@ -154,8 +146,6 @@ def _answer(
         return 403, {"error": _FORBIDDEN}
     try:
         payload = get_client().authorize_channel(socket_id, channel, user_data)
-    except PusherConfigurationError as err:
-        raise _Unavailable from err
     except PusherValidationError as err:
         logger.warning("Could not authorize %s for user %s: %s", channel, _who(request), err)
         return 403, {"error": _FORBIDDEN}
@@ -170,11 +160,11 @@ def channel_auth(request: HttpRequest) -> JsonResponse:
         fields = _fields(request)
         socket_id = validate_socket_id(fields.get("socket_id"))
         channel = _check_channel(fields.get("channel_name"))
-    except (_InvalidRequest, PusherValidationError) as err:
+    except PusherValidationError as err:
         return error(str(err), 400)
     try:
         status, body = _answers(request, socket_id, [channel])[0]
-    except _Unavailable as err:
+    except PusherConfigurationError as err:
         return unavailable("channel authorization", err.__cause__ or err)
     return JsonResponse(body, status=status)
 
@@ -197,7 +187,7 @@ def _batch_channels(fields: Mapping[str, Any]) -> list[Any]:
         return names + [name for _, name in sorted(indexed)]
     names = fields.get("channel_names", fields.get("channel_name"))
     if not isinstance(names, list):
-        raise _InvalidRequest("channel_names must be a list of channel names.")
+        raise PusherValidationError("channel_names must be a list of channel names.")
     return names
 
 
@@ -218,7 +208,7 @@ def channel_auth_batch(request: HttpRequest) -> JsonResponse:
         fields = _fields(request)
         socket_id = validate_socket_id(fields.get("socket_id"))
         names = _batch_channels(fields)
-    except (_InvalidRequest, PusherValidationError) as err:
+    except PusherValidationError as err:
         return error(str(err), 400)
     if not names:
         return error("No channel_name given.", 400)
@@ -237,7 +227,7 @@ def channel_auth_batch(request: HttpRequest) -> JsonResponse:
             results[channel] = {}
     try:
         answers = _answers(request, socket_id, valid) if valid else []
-    except _Unavailable as err:
+    except PusherConfigurationError as err:
         return unavailable("channel authorization", err.__cause__ or err)
     for channel, (status, body) in zip(valid, answers, strict=True):
         results[channel] = (
@@ -292,7 +282,7 @@ def user_auth(request: HttpRequest) -> JsonResponse:
     """``pusher/user-auth/``: sign the user in for ``pusher.signin()``."""
     try:
         socket_id = validate_socket_id(_fields(request).get("socket_id"))
-    except (_InvalidRequest, PusherValidationError) as err:
+    except PusherValidationError as err:
         return error(str(err), 400)
     if not _user(request).is_authenticated:
         return error("Sign in first.", 403)

@@ -24,7 +24,8 @@ from django.dispatch import Signal
 from . import safe_json, signals
 from .channels import validate_channel_name
 from .conf import get_config, section
-from .exceptions import PusherWebhookError
+from .exceptions import WebhookAuthenticationError as WebhookAuthenticationError  # noqa: PLC0414
+from .exceptions import WebhookFormatError as WebhookFormatError  # noqa: PLC0414
 from .payloads import decode_data
 from .signing import verify_signature
 
@@ -33,14 +34,6 @@ logger = logging.getLogger(__name__)
 
 class Webhook:
     """The ``sender`` of signals that came from a webhook."""
-
-
-class WebhookAuthenticationError(PusherWebhookError):
-    """Wrong key, wrong signature or a stale delivery: answered with 401."""
-
-
-class WebhookFormatError(PusherWebhookError):
-    """Not JSON or not the shape Pusher sends: answered with 400."""
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from pusher_django.client import get_client
 from pusher_django.conf import section
 from pusher_django.exceptions import PusherError, PusherValidationError
 from pusher_django.models import Channel
-from pusher_django.users import terminate_connections
+from pusher_django.user_connections import terminate_connections
 from pusher_django.validation import validate_user_id
 
 logger = logging.getLogger(__name__)

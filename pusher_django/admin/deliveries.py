@@ -101,8 +101,11 @@ class DeliveryAdmin(_ModelAdmin):
         if count:
             from pusher_django import tasks
 
-            if not tasks.enqueue(tasks.deliver_outbox, queryset.db):
-                relay.deliver(queryset.db, max_rounds=1)
+            tasks.enqueue_or_run(
+                tasks.deliver_outbox,
+                queryset.db,
+                fallback=lambda: relay.deliver(queryset.db, max_rounds=1),
+            )
         self.message_user(
             request,
             ngettext(

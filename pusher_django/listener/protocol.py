@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from pusher_django import __version__, safe_json
+from pusher_django.exceptions import ProtocolError as ProtocolError  # noqa: PLC0414
 from pusher_django.payloads import decode_data
 
 PROTOCOL_VERSION = 7
@@ -26,10 +27,6 @@ MAX_ACTIVITY_TIMEOUT = 3600
 _SOCKET_ID_RE = re.compile(r"\A\d{1,20}\.\d{1,20}\Z")
 #: The largest frame read (the websocket connection refuses larger ones).
 MAX_FRAME_BYTES = 2**22
-
-
-class ProtocolError(ValueError):
-    """A frame that is not a Pusher message (bad JSON, no ``event``)."""
 
 
 @dataclass(frozen=True, slots=True)

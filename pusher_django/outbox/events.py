@@ -17,7 +17,7 @@ from typing import Any
 from pusher_django.channels import validate_channel_name
 from pusher_django.conf import get_config, section
 from pusher_django.payloads import check_event_data, serialize
-from pusher_django.sockets import current_socket_id
+from pusher_django.sender_exclusion import excluded_socket
 from pusher_django.validation import validate_event_name, validate_socket_id
 
 #: The largest id the size check reserves room for (a 64-bit row id).
@@ -52,7 +52,7 @@ def make_event(channel: str, name: str, data: Any, socket_id: str | None = None)
     """Validate and serialize one event; raises :class:`PusherValidationError`."""
     channel = validate_channel_name(channel, allow_server_to_user=True)
     name = validate_event_name(name)
-    socket_id = socket_id or current_socket_id()
+    socket_id = excluded_socket(socket_id)
     if socket_id:
         validate_socket_id(socket_id)
     field = id_field()

@@ -163,13 +163,14 @@ def _hand_off(state: _Transaction, using: str) -> None:
 
     from .relay import deliver
 
-    if tasks.enqueue(tasks.deliver_outbox, using):
-        return
-    logger.warning("The broker is unreachable; delivering the outbox from this process")
-    try:
-        deliver(using, max_rounds=1)
-    except Exception:
-        logger.exception("Inline delivery failed; the relay will deliver the committed events")
+    def deliver_here() -> None:
+        logger.warning("The broker is unreachable; delivering the outbox from this process")
+        try:
+            deliver(using, max_rounds=1)
+        except Exception:
+            logger.exception("Inline delivery failed; the relay will deliver the committed events")
+
+    tasks.enqueue_or_run(tasks.deliver_outbox, using, fallback=deliver_here)
 
 
 @contextmanager

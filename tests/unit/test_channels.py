@@ -7,10 +7,8 @@ import pytest
 from pusher_django.channels import (
     ChannelKind,
     channel_kind,
-    is_cache,
     is_encrypted,
     is_presence,
-    needs_auth,
     validate_channel_name,
 )
 from pusher_django.exceptions import PusherValidationError
@@ -30,7 +28,7 @@ KINDS = [
 @pytest.mark.parametrize(("name", "kind", "auth", "presence", "encrypted", "cache"), KINDS)
 def test_all_eight_kinds(name, kind, auth, presence, encrypted, cache):
     assert channel_kind(name) is kind
-    assert (needs_auth(name), is_presence(name), is_encrypted(name), is_cache(name)) == (
+    assert (kind.needs_auth, is_presence(name), is_encrypted(name), kind.is_cache) == (
         auth,
         presence,
         encrypted,
