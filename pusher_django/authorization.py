@@ -32,7 +32,7 @@ from django.http import HttpRequest
 from django.utils.module_loading import import_string
 
 from .channels import NAME_ALPHABET, SEGMENT_ALPHABET
-from .conf import section
+from .conf import get_config
 
 logger = logging.getLogger(__name__)
 
@@ -240,7 +240,7 @@ def user_id_for(user: Any) -> str | None:
     Used for presence members, the default sign-in data and terminating
     connections, so that all three agree.
     """
-    path = section("AUTH")["PRESENCE_USER_ID"]
+    path = get_config().auth.presence_user_id
     if path:
         value = _imported(path)(user)
         return None if value in (None, "") else str(value)
@@ -253,7 +253,7 @@ def _imported(path: str) -> Any:
 
 
 def get_policy() -> ChannelPolicy:
-    path = section("AUTH")["POLICY"]
+    path = get_config().auth.policy
     if not path:
         return ChannelPolicy()
     policy_class = _imported(path) if isinstance(path, str) else path

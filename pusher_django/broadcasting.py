@@ -22,7 +22,7 @@ from django.db import router
 from django.db.models import Model
 from django.db.models.signals import post_delete, post_save
 
-from .conf import section
+from .conf import get_config
 from .outbox import make_event, trigger_on_commit
 from .outbox.writer import Coalesce, write
 
@@ -93,7 +93,7 @@ class Broadcast:
             return None
         window = self.coalesce_window
         if window is None:
-            window = float(section("OUTBOX")["COALESCE_WINDOW"])
+            window = get_config().outbox.coalesce_window
 
         def rebuild(merged: str) -> tuple[str, Any]:
             merged_action: Action = merged  # type: ignore[assignment]

@@ -23,7 +23,7 @@ from typing import Any
 from celery import Task, shared_task
 
 from .client import MAX_BATCH_EVENTS, get_client, send_events
-from .conf import section
+from .conf import get_config
 from .exceptions import PusherError, PusherTransientError
 from .retry import max_retries, retry_delay
 
@@ -48,7 +48,7 @@ def enqueue(task: Task[Any, Any], *args: Any, countdown: float | None = None) ->
     Callers fall back to doing the work in-process, so a broker outage
     delays nothing and loses nothing.
     """
-    queue = section("CELERY")["QUEUE"]
+    queue = get_config().celery.queue
     try:
         options: dict[str, Any] = {"queue": queue} if queue else {}
         if countdown is not None:

@@ -19,8 +19,8 @@ from django.db.models.signals import post_delete, post_init, post_save
 
 from .authorization import user_id_for
 from .client import get_client
-from .conf import section
-from .exceptions import PusherError
+from .conf import UsersSettings, get_config
+from .exceptions import PusherConfigurationError, PusherError
 
 logger = logging.getLogger(__name__)
 
@@ -57,22 +57,34 @@ def _remember_active(sender: Any, instance: Any, **kwargs: Any) -> None:
     instance._pusher_was_active = getattr(instance, "is_active", True)
 
 
+def _settings() -> UsersSettings | None:
+    """``None`` when Pusher is misconfigured: saving a user must never fail because of it."""
+    try:
+        return get_config().users
+    except PusherConfigurationError:
+        logger.warning("Pusher is not configured; user connections are not terminated")
+        return None
+
+
 def _on_save(sender: Any, instance: Any, created: bool, raw: bool = False, **kw: Any) -> None:
     was_active = getattr(instance, "_pusher_was_active", True)
     instance._pusher_was_active = instance.is_active
-    if raw or created or not section("USERS")["TERMINATE_ON_DEACTIVATE"]:
+    if raw or created or not was_active or instance.is_active:
         return
-    if was_active and not instance.is_active:
+    options = _settings()
+    if options is not None and options.terminate_on_deactivate:
         terminate_after_commit(instance)
 
 
 def _on_delete(sender: Any, instance: Any, **kwargs: Any) -> None:
-    if section("USERS")["TERMINATE_ON_DEACTIVATE"]:
+    options = _settings()
+    if options is not None and options.terminate_on_deactivate:
         terminate_after_commit(instance)
 
 
 def _on_logout(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
-    if user is not None and section("USERS")["TERMINATE_ON_LOGOUT"]:
+    options = _settings()
+    if user is not None and options is not None and options.terminate_on_logout:
         terminate_after_commit(user)
 
 

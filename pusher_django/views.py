@@ -32,7 +32,7 @@ from . import safe_json, tasks, webhooks
 from .authorization import get_policy, user_id_for
 from .channels import channel_kind, validate_channel_name
 from .client import get_client
-from .conf import section
+from .conf import get_config
 from .exceptions import PusherConfigurationError, PusherValidationError
 from .history import DEFAULT_LIMIT as DEFAULT_HISTORY
 from .history import MAX_LIMIT as MAX_HISTORY
@@ -286,8 +286,8 @@ def user_auth(request: HttpRequest) -> JsonResponse:
         return error(str(err), 400)
     if not _user(request).is_authenticated:
         return error("Sign in first.", 403)
-    path = section("AUTH")["USER_DATA"]
     try:
+        path = get_config().auth.user_data
         user_data = import_string(path)(request) if path else default_user_data(request)
     except (ImproperlyConfigured, ImportError) as err:
         return unavailable("user sign-in", err)
@@ -334,7 +334,7 @@ def webhook(request: HttpRequest) -> JsonResponse:
     answer: dict[str, Any] = {"ok": True}
     if delivery.skipped:
         answer["skipped"] = delivery.skipped
-    if section("WEBHOOKS")["ASYNC"] and tasks.enqueue(
+    if get_config().webhooks.asynchronous and tasks.enqueue(
         tasks.dispatch_webhook, delivery.time_ms, delivery.events
     ):
         return JsonResponse({**answer, "queued": len(delivery.events)})

@@ -23,7 +23,7 @@ from django.dispatch import Signal
 
 from . import safe_json, signals
 from .channels import validate_channel_name
-from .conf import get_config, section
+from .conf import get_config
 from .exceptions import WebhookAuthenticationError as WebhookAuthenticationError  # noqa: PLC0414
 from .exceptions import WebhookFormatError as WebhookFormatError  # noqa: PLC0414
 from .payloads import decode_data
@@ -126,7 +126,7 @@ def verify(body: bytes, key: str | None, signature: str | None) -> Delivery:
         or not isinstance(events, list)
     ):
         raise WebhookFormatError("The webhook body needs an integer time_ms and an events list.")
-    max_age = section("WEBHOOKS")["MAX_AGE"]
+    max_age = config.webhooks.max_age
     if max_age is not None and abs(time.time() * 1000 - time_ms) > max_age * 1000:
         raise WebhookAuthenticationError(
             f"The delivery's time_ms is more than {max_age} s away from now "
@@ -197,8 +197,8 @@ def dispatch(time_ms: int, events: Sequence[Mapping[str, Any]]) -> int:
     concurrent deliveries do not both run it) and released if a receiver
     raised, so that Pusher's retry runs it again.
     """
-    options = section("WEBHOOKS")
-    cache = caches[options["CACHE"]]
+    options = get_config().webhooks
+    cache = caches[options.cache]
     failures = 0
     for event in events:
         entry = EVENTS.get(str(event.get("name")))
@@ -207,7 +207,7 @@ def dispatch(time_ms: int, events: Sequence[Mapping[str, Any]]) -> int:
             continue
         signal, build = entry
         key = _memory_key(time_ms, event)
-        if not cache.add(key, 1, options["DEDUP_TTL"]):
+        if not cache.add(key, 1, options.dedup_ttl):
             logger.debug("Pusher webhook: %s already handled", event["name"])
             continue
         failed = False

@@ -24,7 +24,7 @@ from pusher_django.admin.forms import ChannelFilterForm, TriggerEventForm
 from pusher_django.admin.live import ChannelDetail, ChannelRow, channel_detail, list_channels
 from pusher_django.channels import validate_channel_name
 from pusher_django.client import get_client
-from pusher_django.conf import section
+from pusher_django.conf import get_config
 from pusher_django.exceptions import PusherError, PusherValidationError
 from pusher_django.models import Channel
 from pusher_django.user_connections import terminate_connections
@@ -184,7 +184,7 @@ class ChannelAdmin(_ModelAdmin):
         self, request: HttpRequest, channel: str, ids: list[str]
     ) -> list[PresenceUser]:
         """Each member id, with its Django user when the id is a user's pk (the default)."""
-        accounts = _accounts(ids) if section("AUTH")["PRESENCE_USER_ID"] is None else {}
+        accounts = _accounts(ids) if get_config().auth.presence_user_id is None else {}
         user_meta = get_user_model()._meta
         linked = self.admin_site.is_registered(get_user_model())
         change = f"{self.admin_site.name}:{user_meta.app_label}_{user_meta.model_name}_change"

@@ -19,7 +19,6 @@ from django.core.cache import cache
 
 from pusher_django.channels import ChannelKind, channel_kind, is_server_to_user
 from pusher_django.client import PusherClient
-from pusher_django.conf import section
 from pusher_django.exceptions import PusherAPIError, PusherUnexpectedResponse
 
 PRESENCE_PREFIX = "presence-"
@@ -78,7 +77,7 @@ def _presence_prefix(prefix: str | None) -> str:
 
 def list_channels(client: PusherClient, prefix: str | None = None) -> list[ChannelRow]:
     """Occupied channels, sorted by name, with whatever counts the server gives."""
-    seconds = section("ADMIN")["CACHE_SECONDS"]
+    seconds = client.config.admin.cache_seconds
     # Hashed: a filter text may hold characters a cache backend refuses in keys.
     digest = hashlib.sha256((prefix or "").encode("utf-8")).hexdigest()[:32]
     key = f"pusher_django:admin:channels:{client.config.app_id}:{digest}"

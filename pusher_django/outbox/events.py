@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pusher_django.channels import validate_channel_name
-from pusher_django.conf import get_config, section
+from pusher_django.conf import get_config
 from pusher_django.payloads import check_event_data, serialize
 from pusher_django.sender_exclusion import excluded_socket
 from pusher_django.validation import validate_event_name, validate_socket_id
@@ -36,8 +36,7 @@ class OutgoingEvent:
 
 
 def id_field() -> str | None:
-    field: str | None = section("OUTBOX")["ID_FIELD"]
-    return field
+    return get_config().outbox.id_field
 
 
 def wire_data(data: str, tagged: bool, event_id: int, field: str | None) -> str:

@@ -25,7 +25,7 @@ from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from pusher_django.client import MAX_BATCH_EVENTS, PusherClient, get_client, send_events
-from pusher_django.conf import section
+from pusher_django.conf import get_config
 from pusher_django.exceptions import PusherConfigurationError, PusherError, PusherTransientError
 from pusher_django.models import Delivery
 from pusher_django.retry import max_retries, retry_delay
@@ -59,7 +59,7 @@ def _free(now: datetime) -> Q:
 
 def claim(using: str, now: datetime | None = None) -> list[Delivery]:
     """Lease the next rows this worker may send, in id order (empty: nothing to do)."""
-    options = section("OUTBOX")
+    options = get_config().outbox
     now = now or timezone.now()
     token = uuid.uuid4()
     rows = _rows(using)
@@ -76,10 +76,10 @@ def claim(using: str, now: datetime | None = None) -> list[Delivery]:
         )
         if skip_locked:
             candidates = candidates.select_for_update(skip_locked=True)
-        picked = list(candidates.values_list("id", "channel")[: int(options["CLAIM_SIZE"])])
+        picked = list(candidates.values_list("id", "channel")[: options.claim_size])
         ids = _unbroken_runs(picked, rows)
         if ids:
-            lease = timedelta(seconds=float(options["LEASE"]))
+            lease = timedelta(seconds=options.lease)
             rows.filter(_free(now), id__in=ids).update(lease_token=token, lease_until=now + lease)
     if not ids:
         return []
@@ -263,7 +263,7 @@ def next_due(using: str | None = None) -> datetime | None:
 def prune(using: str | None = None, now: datetime | None = None) -> int:
     """Delete sent rows older than ``OUTBOX["RETENTION"]``; returns how many."""
     rows = _rows(using or DEFAULT_DB_ALIAS)
-    cutoff = (now or timezone.now()) - timedelta(seconds=float(section("OUTBOX")["RETENTION"]))
+    cutoff = (now or timezone.now()) - timedelta(seconds=get_config().outbox.retention)
     deleted = 0
     while True:
         ids = list(rows.filter(status=SENT, sent_at__lt=cutoff).values_list("id", flat=True)[:1000])
@@ -297,7 +297,7 @@ def backlog(using: str | None = None) -> Backlog:
 def warn_if_behind(using: str | None = None) -> Backlog:
     """Log a warning when the oldest pending event is older than ``BACKLOG_WARNING``."""
     state = backlog(using)
-    limit = float(section("OUTBOX")["BACKLOG_WARNING"])
+    limit = get_config().outbox.backlog_warning
     if state.age() > limit:
         logger.warning(
             "Outbox backlog: %d event(s) pending, the oldest for %.0f s (limit %.0f s); "

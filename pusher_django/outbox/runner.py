@@ -15,7 +15,7 @@ from types import FrameType
 from django.db import close_old_connections
 from django.utils import timezone
 
-from pusher_django.conf import section
+from pusher_django.conf import get_config
 
 from .relay import deliver, prune, warn_if_behind
 
@@ -28,7 +28,7 @@ PRUNE_EVERY = 60.0
 class RelayRunner:
     def __init__(self, using: str = "default", interval: float | None = None) -> None:
         self.using = using
-        self.interval = float(interval or section("OUTBOX")["RELAY_INTERVAL"])
+        self.interval = float(interval or get_config().outbox.relay_interval)
         self.stopped = threading.Event()
 
     def run_once(self) -> int:

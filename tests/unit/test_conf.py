@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
 from pusher_django.checks import check_settings
-from pusher_django.conf import get_config, parse_pusher_url, reset_config
+from pusher_django.conf import find_problems, get_config, parse_pusher_url, reset_config
 from pusher_django.exceptions import PusherConfigurationError
 
 GOOD = {"APP_ID": "1", "KEY": "k", "SECRET": "s"}
@@ -118,6 +118,18 @@ def test_valid_configuration_has_no_messages(settings):
         ({**GOOD, "WEBHOOKS": {"CACHE": "nope"}}, ["pusher_django.E018"]),
         ({**GOOD, "SECRETS": "typo"}, ["pusher_django.W001"]),
         ("not a dict", ["pusher_django.E001"]),
+        # Every section is checked, not only the listener's and the webhooks'.
+        ({**GOOD, "CELERY": {"MAX_RETRIES": "ten"}}, ["pusher_django.E024"]),
+        ({**GOOD, "CELERY": {"QUEUE": ""}}, ["pusher_django.E024"]),
+        ({**GOOD, "ADMIN": {"CACHE_SECONDS": "x"}}, ["pusher_django.E019"]),
+        ({**GOOD, "AUTH": {"POLICY": "no.such.Policy"}}, ["pusher_django.E022"]),
+        ({**GOOD, "AUTH": {"USER_DATA": 42}}, ["pusher_django.E022"]),
+        ({**GOOD, "USERS": {"TERMINATE_ON_LOGOUT": "yes"}}, ["pusher_django.E023"]),
+        ({**GOOD, "WEBHOOKS": {"ASYNC": 1}}, ["pusher_django.E023"]),
+        ({**GOOD, "LISTENER": {"USER_INFO": ["x"]}}, ["pusher_django.E024"]),
+        ({**GOOD, "LISTENER": None}, ["pusher_django.E021"]),
+        ({**GOOD, "OUTBOX": "fast"}, ["pusher_django.E021"]),
+        ({**GOOD, "LISTENER": {"CHANELS": ["x"]}}, ["pusher_django.W001"]),
     ],
 )
 def test_each_misconfiguration_has_its_id(pusher, expected, settings):
@@ -139,3 +151,50 @@ def test_manage_py_check_fails_with_hint(settings):
         call_command("check")
     assert "pusher_django.E003" in str(info.value)
     assert "numeric app id" in str(info.value)
+
+
+def test_every_section_is_typed_on_the_one_config(settings):
+    settings.PUSHER = {
+        **GOOD,
+        "CELERY": {"MAX_RETRIES": 3, "QUEUE": "pusher"},
+        "LISTENER": {"CHANNELS": ["presence-a", "presence-a", "b"], "PONG_TIMEOUT": 5},
+        "AUTH": {"POLICY": "pusher_django.authorization.ChannelPolicy"},
+        "WEBHOOKS": {"ASYNC": True, "MAX_AGE": None},
+    }
+    config = get_config()
+    assert config.celery.max_retries == 3
+    assert config.celery.queue == "pusher"
+    assert config.celery.retry_backoff == 1.0
+    assert config.listener.channels == ("presence-a", "b")
+    assert config.listener.pong_timeout == 5.0
+    assert isinstance(config.listener.pong_timeout, float)
+    assert config.auth.policy == "pusher_django.authorization.ChannelPolicy"
+    assert config.webhooks.asynchronous is True
+    assert config.webhooks.max_age is None
+    assert config.outbox.id_field == "_pusher_id"
+    assert get_config() is config
+
+
+def test_a_section_that_is_not_a_dict_is_reported_not_raised(settings):
+    settings.PUSHER = {**GOOD, "LISTENER": None}
+    problems = find_problems()
+    assert [p.id for p in problems] == ["pusher_django.E021"]
+    assert "PUSHER['LISTENER'] must be a dict, got None" in problems[0].message
+    with pytest.raises(SystemCheckError, match="E021"):
+        call_command("check")
+
+
+def test_unimportable_dotted_path_names_the_import_error(settings):
+    settings.PUSHER = {**GOOD, "AUTH": {"POLICY": "no.such.Policy"}}
+    (problem,) = find_problems()
+    assert "PUSHER['AUTH']['POLICY']" in problem.message
+    assert "cannot be imported" in problem.message
+    assert "Remove PUSHER['AUTH']['POLICY']" in problem.hint
+
+
+def test_defaults_come_from_the_typed_sections():
+    from pusher_django.conf import DEFAULTS, ListenerSettings
+
+    assert DEFAULTS["LISTENER"]["PONG_TIMEOUT"] == ListenerSettings().pong_timeout
+    assert DEFAULTS["WEBHOOKS"]["ASYNC"] is False
+    assert set(DEFAULTS["OUTBOX"]) >= {"LEASE", "ID_FIELD", "COALESCE_WINDOW"}
