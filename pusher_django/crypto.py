@@ -55,8 +55,18 @@ def encrypted_size(plaintext_bytes: int) -> int:
     return 60 + 4 * -(-(plaintext_bytes + nacl.secret.SecretBox.MACBYTES) // 3)
 
 
-def decrypt(channel: str, payload: str | dict[str, Any], master_key: bytes) -> str:
-    """Decrypt an event's ``data`` (string or decoded object) to its plaintext string."""
+def decrypt(
+    channel: str,
+    payload: str | dict[str, Any],
+    master_key: bytes,
+    *,
+    box: nacl.secret.SecretBox | None = None,
+) -> str:
+    """Decrypt an event's ``data`` (string or decoded object) to its plaintext string.
+
+    ``box`` is the channel's box when the caller keeps one (the listener
+    does, so the key is not derived again for every event).
+    """
     try:
         fields = safe_json.loads(payload) if isinstance(payload, str) else payload
         nonce = base64.b64decode(fields["nonce"], validate=True)
@@ -65,7 +75,8 @@ def decrypt(channel: str, payload: str | dict[str, Any], master_key: bytes) -> s
         raise PusherEncryptionError(
             f"Encrypted data on {channel!r} is not a {{nonce, ciphertext}} object."
         ) from err
-    box = nacl.secret.SecretBox(shared_secret(channel, master_key))
+    if box is None:
+        box = nacl.secret.SecretBox(shared_secret(channel, master_key))
     try:
         return box.decrypt(ciphertext, nonce).decode("utf-8")
     except (nacl.exceptions.CryptoError, ValueError, UnicodeDecodeError) as err:

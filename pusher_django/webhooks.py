@@ -14,19 +14,20 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import caches
-from django.dispatch import Signal
 
-from . import safe_json, signals
+from . import notices, safe_json
 from .channels import validate_channel_name
 from .conf import get_config
 from .exceptions import WebhookAuthenticationError as WebhookAuthenticationError  # noqa: PLC0414
 from .exceptions import WebhookFormatError as WebhookFormatError  # noqa: PLC0414
+from .notices import Notice
 from .payloads import decode_data
+from .signals import WEBHOOK
 from .signing import verify_signature
 
 logger = logging.getLogger(__name__)
@@ -50,8 +51,8 @@ MAX_BODY_BYTES = 4 * 1024 * 1024
 _MAX_TIME_MS = 2**53
 
 
-def _channel(event: Mapping[str, Any]) -> dict[str, Any]:
-    return {"channel": validate_channel_name(event["channel"], allow_server_to_user=True)}
+def _channel(event: Mapping[str, Any]) -> str:
+    return validate_channel_name(event["channel"], allow_server_to_user=True)
 
 
 def _user_id(event: Mapping[str, Any], key: str = "user_id") -> str | None:
@@ -63,42 +64,38 @@ def _user_id(event: Mapping[str, Any], key: str = "user_id") -> str | None:
     return str(value)
 
 
-def _member(event: Mapping[str, Any]) -> dict[str, Any]:
+def _member_id(event: Mapping[str, Any]) -> str:
     user_id = _user_id(event)
     if user_id is None:
         raise KeyError("user_id")
-    return {**_channel(event), "user_id": user_id, "user_info": None}
+    return user_id
 
 
-def _client_event(event: Mapping[str, Any]) -> dict[str, Any]:
+def _client_event(event: Mapping[str, Any]) -> Notice:
     name, socket_id = event["event"], event.get("socket_id")
     if not isinstance(name, str) or not isinstance(socket_id, str | None):
         raise ValueError("event and socket_id must be strings")
-    return {
-        **_channel(event),
-        "event": name,
-        "data": decode_data(event.get("data")),
-        "socket_id": socket_id,
-        "user_id": _user_id(event),
-    }
+    data = decode_data(event.get("data"))
+    return notices.client_event(_channel(event), name, data, socket_id, _user_id(event), WEBHOOK)
 
 
-def _count(event: Mapping[str, Any]) -> dict[str, Any]:
+def _count(event: Mapping[str, Any]) -> Notice:
     count = event["subscription_count"]
     if isinstance(count, bool) or not isinstance(count, int) or count < 0:
         raise ValueError("subscription_count is not a count")
-    return {**_channel(event), "subscription_count": count}
+    return notices.subscription_count(_channel(event), count, WEBHOOK)
 
 
-#: webhook event name -> (signal, kwargs builder)
-EVENTS: dict[str, tuple[Signal, Any]] = {
-    "channel_occupied": (signals.channel_occupied, _channel),
-    "channel_vacated": (signals.channel_vacated, _channel),
-    "member_added": (signals.member_added, _member),
-    "member_removed": (signals.member_removed, _member),
-    "client_event": (signals.client_event, _client_event),
-    "cache_miss": (signals.cache_miss, _channel),
-    "subscription_count": (signals.subscription_count, _count),
+#: webhook event name -> its notice, built from the event (raises on a malformed one).
+#: Webhooks do not carry a member's info, so ``user_info`` is ``None``.
+EVENTS: dict[str, Callable[[Mapping[str, Any]], Notice]] = {
+    "channel_occupied": lambda e: notices.channel_occupied(_channel(e), WEBHOOK),
+    "channel_vacated": lambda e: notices.channel_vacated(_channel(e), WEBHOOK),
+    "member_added": lambda e: notices.member_added(_channel(e), _member_id(e), None, WEBHOOK),
+    "member_removed": lambda e: notices.member_removed(_channel(e), _member_id(e), None, WEBHOOK),
+    "client_event": _client_event,
+    "cache_miss": lambda e: notices.cache_miss(_channel(e), WEBHOOK),
+    "subscription_count": _count,
 }
 
 
@@ -174,11 +171,11 @@ def _check_event(event: Any) -> dict[str, Any]:
         raise WebhookFormatError(event.reason)
     if not isinstance(event, dict) or not isinstance(event.get("name"), str):
         raise WebhookFormatError("a webhook event must be an object with a name")
-    entry = EVENTS.get(event["name"])
-    if entry is None:
+    build = EVENTS.get(event["name"])
+    if build is None:
         return event  # unknown kinds are logged and ignored by dispatch()
     try:
-        entry[1](event)
+        build(event)
     except (KeyError, TypeError, ValueError) as err:
         raise WebhookFormatError(f"malformed {event['name']} event: {err}") from err
     return event
@@ -201,27 +198,15 @@ def dispatch(time_ms: int, events: Sequence[Mapping[str, Any]]) -> int:
     cache = caches[options.cache]
     failures = 0
     for event in events:
-        entry = EVENTS.get(str(event.get("name")))
-        if entry is None:
+        build = EVENTS.get(str(event.get("name")))
+        if build is None:
             logger.info("Pusher webhook: ignoring unknown event %r", event.get("name"))
             continue
-        signal, build = entry
         key = _memory_key(time_ms, event)
         if not cache.add(key, 1, options.dedup_ttl):
             logger.debug("Pusher webhook: %s already handled", event["name"])
             continue
-        failed = False
-        for receiver, result in signal.send_robust(Webhook, source=signals.WEBHOOK, **build(event)):
-            if isinstance(result, BaseException):
-                failed = True
-                logger.error(
-                    "Pusher webhook: receiver %r failed on %s %s",
-                    receiver,
-                    event["name"],
-                    event.get("channel"),
-                    exc_info=result,
-                )
-        if failed:
+        if not notices.send(build(event), Webhook):
             failures += 1
             cache.delete(key)
     return failures

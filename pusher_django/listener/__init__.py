@@ -2,11 +2,16 @@
 
 ``manage.py pusher_listen`` wraps :class:`Listener`; use it directly to
 subscribe, publish client events or read presence members from Python.
+:class:`Session` is its protocol state without I/O (frames and time in,
+frames and notices out), for tests and other drivers.
 """
 
 from __future__ import annotations
 
-from .core import Listener, ListenerFailed, State
-from .options import ListenerOptions
+from pusher_django.exceptions import ListenerFailed
 
-__all__ = ["Listener", "ListenerFailed", "ListenerOptions", "State"]
+from .core import Listener
+from .options import ListenerOptions
+from .session import Session, State
+
+__all__ = ["Listener", "ListenerFailed", "ListenerOptions", "Session", "State"]

@@ -1,10 +1,10 @@
 """Runs signal receivers off the event loop, in order, as ordinary Django code.
 
 Receivers may use the ORM and may be slow; the websocket loop must keep
-answering pings meanwhile. One worker thread sends the signals in the order
-the frames arrived, closes stale database connections around the
-dispatches (like a request does) and logs a receiver's exception with its
-traceback without stopping the others.
+answering pings meanwhile. One worker thread sends the notices in the order
+the frames arrived (through :func:`pusher_django.notices.send`, which logs a
+receiver's exception without stopping the others) and closes stale database
+connections around each run of dispatches, like a request does.
 
 The hand-off is a deque plus an event rather than a ``queue.Queue``: appends
 and pops need no lock, so the loop and the worker do not contend for one on
@@ -19,23 +19,25 @@ import asyncio
 import logging
 import threading
 from collections import deque
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import close_old_connections
-from django.dispatch import Signal
+
+from pusher_django.notices import Notice, send
 
 logger = logging.getLogger(__name__)
 
-_STOP = object()
+_STOP: Any = object()
 
 
 class Dispatcher:
-    """A single worker thread that sends queued signals with ``send_robust``."""
+    """A single worker thread that sends queued notices with ``send_robust``."""
 
     def __init__(self, sender: Any, *, max_pending: int = 10_000) -> None:
         self.sender = sender
         self.max_pending = max_pending
-        self._pending: deque[Any] = deque()
+        self._pending: deque[Notice] = deque()
         self._wakeup = threading.Event()
         self._thread: threading.Thread | None = None
         self.enabled = True
@@ -51,17 +53,24 @@ class Dispatcher:
     def thread(self) -> threading.Thread | None:
         return self._thread
 
-    def submit(self, signal: Signal, **kwargs: Any) -> None:
-        """Queue without waiting (any thread)."""
+    def submit(self, notice: Notice) -> None:
+        """Queue one notice (any thread)."""
+        self.extend((notice,))
+
+    def extend(self, notices: Iterable[Notice]) -> None:
+        """Queue notices in order without waiting (any thread); dropped while disabled."""
         if self.enabled:
-            self._pending.append((signal, kwargs))
+            self._pending.extend(notices)
             if not self._wakeup.is_set():
                 self._wakeup.set()
 
-    async def put(self, signal: Signal, **kwargs: Any) -> None:
-        """Queue from the event loop; pauses the reader while receivers lag far behind."""
-        self.submit(signal, **kwargs)
-        while len(self._pending) > self.max_pending and self._thread is not None:
+    @property
+    def backlogged(self) -> bool:
+        return len(self._pending) > self.max_pending and self._thread is not None
+
+    async def room(self) -> None:
+        """Pause the reader while receivers lag far behind."""
+        while self.backlogged:
             await asyncio.sleep(0.01)
 
     def stop(self, timeout: float | None = None) -> bool:
@@ -81,6 +90,7 @@ class Dispatcher:
 
     def _run(self) -> None:
         pending = self._pending
+        sender = self.sender
         while True:
             self._wakeup.wait()
             self._wakeup.clear()
@@ -89,20 +99,9 @@ class Dispatcher:
             close_old_connections()
             try:
                 while pending:
-                    item = pending.popleft()
-                    if item is _STOP:
+                    notice = pending.popleft()
+                    if notice is _STOP:
                         return
-                    signal, kwargs = item
-                    self.dispatch(signal, **kwargs)
+                    send(notice, sender)
             finally:
                 close_old_connections()
-
-    def dispatch(self, signal: Signal, **kwargs: Any) -> None:
-        for receiver, result in signal.send_robust(self.sender, **kwargs):
-            if isinstance(result, BaseException):
-                logger.error(
-                    "Pusher listener: receiver %r failed on %s",
-                    receiver,
-                    kwargs.get("channel", ""),
-                    exc_info=result,
-                )

@@ -25,7 +25,7 @@ from typing import Any
 import redis
 from redis.exceptions import LockError, RedisError
 
-from pusher_django import safe_json, signals
+from pusher_django import notices, safe_json, signals
 
 from .core import Listener
 
@@ -112,17 +112,13 @@ class LeaderLock:
 
     def _reconcile(self) -> None:
         """Report what changed since the last holder reported (run on taking the lock)."""
+        submit = self.listener.dispatcher.submit
         for channel, local in self.listener.known_members().items():
             reported = self.ledger.load(channel)
             for user_id in reported.keys() - local.keys():
-                self._submit(signals.member_removed, channel, user_id, reported[user_id])
+                submit(notices.member_removed(channel, user_id, reported[user_id]))
             for user_id in local.keys() - reported.keys():
-                self._submit(signals.member_added, channel, user_id, local[user_id])
-
-    def _submit(self, signal: Any, channel: str, user_id: str, user_info: Any) -> None:
-        self.listener.dispatcher.submit(
-            signal, source=signals.LISTENER, channel=channel, user_id=user_id, user_info=user_info
-        )
+                submit(notices.member_added(channel, user_id, local[user_id]))
 
     def stop(self) -> None:
         for signal, _ in self._receivers():

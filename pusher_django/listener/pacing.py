@@ -29,13 +29,15 @@ class RateWindow:
         self._clock = clock
         self._sent: deque[float] = deque()
 
-    def wait_time(self) -> float:
-        now = self._clock()
+    def wait_time(self, now: float | None = None) -> float:
+        """Seconds until one more may be sent (0: now); ``now`` defaults to the clock."""
+        if now is None:
+            now = self._clock()
         while self._sent and now - self._sent[0] >= self.window:
             self._sent.popleft()
         if len(self._sent) < self.limit:
             return 0.0
         return self.window - (now - self._sent[0])
 
-    def record(self) -> None:
-        self._sent.append(self._clock())
+    def record(self, now: float | None = None) -> None:
+        self._sent.append(self._clock() if now is None else now)

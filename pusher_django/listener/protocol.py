@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 from urllib.parse import urlencode
@@ -29,15 +28,40 @@ _SOCKET_ID_RE = re.compile(r"\A\d{1,20}\.\d{1,20}\Z")
 MAX_FRAME_BYTES = 2**22
 
 
-@dataclass(frozen=True, slots=True)
-class Message:
-    """One decoded frame. ``data`` is decoded JSON when it was JSON, else the raw value."""
+_UNDECODED: Any = object()
 
-    event: str
-    channel: str | None = None
-    data: Any = None
-    user_id: str | None = None
-    raw_data: Any = None
+
+class Message:
+    """One decoded frame. ``data`` is decoded JSON when it was JSON, else the raw value.
+
+    ``data`` is decoded on first use: an encrypted event's payload is
+    decrypted from ``raw_data`` and never needs decoding as it arrived.
+    """
+
+    __slots__ = ("_data", "channel", "event", "raw_data", "user_id")
+
+    def __init__(
+        self,
+        event: str,
+        channel: str | None = None,
+        data: Any = _UNDECODED,
+        user_id: str | None = None,
+        raw_data: Any = None,
+    ) -> None:
+        self.event = event
+        self.channel = channel
+        self.user_id = user_id
+        self.raw_data = raw_data
+        self._data = data
+
+    @property
+    def data(self) -> Any:
+        if self._data is _UNDECODED:
+            self._data = decode_data(self.raw_data)
+        return self._data
+
+    def __repr__(self) -> str:
+        return f"<Message {self.event} channel={self.channel}>"
 
 
 def connection_url(ws_url: str) -> str:
@@ -58,13 +82,11 @@ def parse(frame: str | bytes) -> Message:
         raise ProtocolError(f"frame has no event name: {frame[:80]!r}")
     channel = payload.get("channel")
     user_id = payload.get("user_id")
-    raw = payload.get("data")
     return Message(
-        event=payload["event"],
-        channel=channel if isinstance(channel, str) else None,
-        data=decode_data(raw),
+        payload["event"],
+        channel if isinstance(channel, str) else None,
         user_id=str(user_id) if user_id is not None else None,
-        raw_data=raw,
+        raw_data=payload.get("data"),
     )
 
 

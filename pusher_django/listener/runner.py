@@ -11,7 +11,9 @@ import os
 import signal
 from types import FrameType
 
-from .core import Listener, ListenerFailed
+from pusher_django.exceptions import ListenerFailed
+
+from .core import Listener
 from .leader import LeaderLock
 
 logger = logging.getLogger(__name__)

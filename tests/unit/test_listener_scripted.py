@@ -19,7 +19,7 @@ import pytest
 from pusher_django import crypto, signals
 from pusher_django.conf import get_config, parse_master_key
 from pusher_django.exceptions import PusherValidationError
-from pusher_django.listener import Listener, ListenerFailed, ListenerOptions, State
+from pusher_django.listener import Listener, ListenerFailed, ListenerOptions, Session, State
 from tests.support.scripted_server import Conn, ScriptedServer
 from tests.support.signals import SignalRecorder, record_signals
 
@@ -518,14 +518,14 @@ def test_an_exception_while_handling_a_frame_is_reported_not_fatal(
         await conn.send({"event": "after", "channel": "private-a", "data": "{}"})
         await conn.hold()
 
-    original = Listener._handle_channel_event
+    original = Session._channel_event
 
-    async def fragile(self: Listener, message: Any) -> None:
+    def fragile(self: Session, message: Any) -> None:
         if message.event == "boom":
             raise KeyError("a bug in one handler")
-        await original(self, message)
+        original(self, message)
 
-    monkeypatch.setattr(Listener, "_handle_channel_event", fragile)
+    monkeypatch.setattr(Session, "_channel_event", fragile)
     with ScriptedServer(script) as server:
         listener = running(make_listener(server, settings, "private-a"))
         recorder.wait_for("event_received", event="after")

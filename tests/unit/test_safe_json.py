@@ -135,18 +135,6 @@ class _Collect(logging.Handler):
         self.records.append(record)
 
 
-class _StubSocket:
-    """Stands in for the websocket: the guard under test never needs a real one."""
-
-    sent: list[str]
-
-    def __init__(self) -> None:
-        self.sent = []
-
-    async def send(self, text: str) -> None:
-        self.sent.append(text)
-
-
 frame_values = st.fixed_dictionaries(
     {
         "event": st.sampled_from(
@@ -180,21 +168,23 @@ frame_values = st.fixed_dictionaries(
     )
 )
 def test_no_frame_escapes_the_listeners_guard(text: str) -> None:
-    import asyncio
+    from pusher_django.conf import get_config
+    from pusher_django.listener import ListenerOptions, Session
 
-    from pusher_django.listener import Listener, ListenerOptions
-
-    listener = Listener(
+    session = Session(
+        ListenerOptions.from_settings(),
+        get_config(),
         ["presence-fz", "private-encrypted-fz", "private-fz"],
-        options=ListenerOptions.from_settings(),
-        dispatch=False,
     )
+    established = {"socket_id": "1.2", "activity_timeout": 120}
+    session.connecting()
+    session.receive(protocol.frame("pusher:connection_established", json.dumps(established)), 0)
     handler = _Collect(logging.ERROR)
     failures = handler.records
-    core = logging.getLogger("pusher_django.listener.core")
-    core.addHandler(handler)
+    module = logging.getLogger("pusher_django.listener.session")
+    module.addHandler(handler)
     try:
-        asyncio.run(listener._guarded(_StubSocket(), text))  # type: ignore[arg-type]
+        session.receive(text, 1.0)  # sans-I/O: no socket, no loop, no thread
     finally:
-        core.removeHandler(handler)
+        module.removeHandler(handler)
     assert failures == []  # every shape is handled, not merely caught by the guard

@@ -1,0 +1,531 @@
+"""A Pusher connection's protocol state without I/O: frames and time in; frames, notices out.
+
+A :class:`Session` never touches a socket, a clock or a thread. The driver
+(:mod:`pusher_django.listener.core`) feeds it each received frame with the
+current time (:meth:`Session.receive`), wakes it at the deadline it asked for
+(:meth:`Session.tick`), tells it when the connection closed
+(:meth:`Session.closed`), and then carries out what it produced: the frames
+in :attr:`Session.outbound`, the :class:`~pusher_django.notices.Notice` list
+in :attr:`Session.notices` and a close in :attr:`Session.close_request`. All
+of the listener's decisions live here — subscriptions and presence members,
+signing, decryption, the routing of every event kind, pings and pongs,
+client-event pacing, close-code rules — so they are tested by calling
+methods, with no server, thread or sleep.
+
+Adding a listener event is one entry in :data:`SYSTEM_HANDLERS` and one
+method.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import json
+import logging
+import math
+from collections import deque
+from collections.abc import Callable, Iterable
+from enum import StrEnum
+from typing import Any
+
+import nacl.secret
+
+from pusher_django import notices
+from pusher_django.channels import channel_kind, is_server_to_user, validate_channel_name
+from pusher_django.client import PusherClient
+from pusher_django.conf import ListenerSettings, PusherConfig
+from pusher_django.crypto import decrypt, shared_secret
+from pusher_django.exceptions import (
+    ConnectionRefused,
+    PusherEncryptionError,
+    PusherError,
+    PusherValidationError,
+)
+from pusher_django.payloads import decode_data, encode_event_data
+from pusher_django.validation import validate_event_name
+
+from . import protocol
+from .pacing import RateWindow
+from .protocol import CloseAction, Message
+from .subscriptions import Subscription, SubscriptionState, presence_members
+
+logger = logging.getLogger(__name__)
+
+CLIENT_EVENT_PREFIX = "client-"
+_SYSTEM_PREFIXES = ("pusher:", "pusher_internal:")
+
+_CLOSE_HINTS = {
+    4000: "the app accepts only TLS connections: set PUSHER['USE_TLS'] = True",
+    4001: "the app does not exist: check PUSHER['APP_ID'] / KEY and the cluster or host",
+    4003: "the app is disabled in the Pusher dashboard",
+    4004: "the app is over its connection quota",
+    4009: "the connection is unauthorized (signed out or terminated by the app)",
+}
+
+
+class State(StrEnum):
+    """Connection states, named like pusher-js's."""
+
+    INITIALIZED = "initialized"
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    UNAVAILABLE = "unavailable"
+    DISCONNECTED = "disconnected"
+    FAILED = "failed"
+
+
+Publication = tuple[str, str, concurrent.futures.Future[None]]
+
+
+class Session:
+    """The protocol state of a listener across its connections (see the module docstring).
+
+    Methods run on the driver's event loop, except :meth:`add_channel`,
+    :meth:`remove_channel`, :meth:`queue_publication` and the member reads,
+    which only touch structures that are safe to change from another thread
+    and leave the frames to the next call on the loop.
+    """
+
+    def __init__(
+        self, options: ListenerSettings, config: PusherConfig, channels: Iterable[str] = ()
+    ) -> None:
+        self.options = options
+        self.config = config
+        self._signer = PusherClient(config)  # signs locally; never sends a request
+        self.subscriptions: dict[str, Subscription] = {}
+        for name in (*options.channels, *channels):
+            self.add_channel(name)
+        self.state = State.INITIALIZED
+        self.socket_id: str | None = None
+        self.failure: str | None = None
+        self.stopping = False
+        #: What the driver must do next; it empties these after each call.
+        self.outbound: list[str] = []
+        self.notices: list[notices.Notice] = []
+        self.close_request: tuple[int, str] | None = None
+        #: Set when a deadline may have moved earlier: the driver calls :meth:`tick` soon.
+        self.retime = False
+        self.publications: deque[Publication] = deque()
+        self._rate = RateWindow(options.client_events_per_second)
+        self._boxes: dict[str, nacl.secret.SecretBox] = {}
+        self._established = False
+        self._activity_timeout = options.activity_timeout
+        self._last_activity = 0.0
+        self._ping_sent: float | None = None
+        self._last_error: tuple[int | None, str] | None = None
+
+    # -- channels and publications (any thread) ---------------------------------------
+
+    def add_channel(self, name: str) -> bool:
+        """Remember a channel to join; ``False`` if it was already there."""
+        name = validate_channel_name(name)
+        if name in self.subscriptions:
+            return False
+        self.subscriptions[name] = Subscription(name)
+        return True
+
+    def remove_channel(self, name: str) -> bool:
+        return self.subscriptions.pop(name, None) is not None
+
+    def publication(self, channel: str, event: str, data: Any) -> tuple[str, str]:
+        """``(channel, frame)`` of a client event, or :class:`PusherValidationError`.
+
+        ``event`` gets the ``client-`` prefix if it lacks it; data for an
+        encrypted channel is encrypted with the channel's shared secret.
+        """
+        name = validate_channel_name(channel)
+        kind = channel_kind(name)
+        if not kind.needs_auth:
+            raise PusherValidationError(
+                f"Client events are only allowed on private and presence channels, "
+                f"not on {kind.label} channel {name!r}."
+            )
+        if not event.startswith(CLIENT_EVENT_PREFIX):
+            event = CLIENT_EVENT_PREFIX + event
+        validate_event_name(event)
+        if name not in self.subscriptions:
+            raise PusherValidationError(
+                f"The listener has not joined {name!r}; call subscribe({name!r}) first."
+            )
+        encoded = encode_event_data(
+            [name],
+            data,
+            master_key=self.config.encryption_master_key,
+            max_bytes=self.config.max_payload_bytes,
+        )
+        payload = encoded if kind.is_encrypted or isinstance(data, str) else json.loads(encoded)
+        return name, protocol.frame(event, payload, name)
+
+    def queue_publication(
+        self, channel: str, frame: str, future: concurrent.futures.Future[None]
+    ) -> None:
+        self.publications.append((channel, frame, future))
+
+    def members(self, channel: str) -> dict[str, Any]:
+        subscription = self.subscriptions.get(channel)
+        if subscription is None:
+            raise PusherValidationError(f"The listener has not joined {channel!r}.")
+        return subscription.snapshot()
+
+    def known_members(self) -> dict[str, dict[str, Any]]:
+        return {
+            name: subscription.snapshot()
+            for name, subscription in list(self.subscriptions.items())
+            if subscription.kind.is_presence and subscription.has_members
+        }
+
+    def seed_members(self, channel: str, members: dict[str, Any]) -> None:
+        subscription = self.subscriptions.get(channel)
+        if subscription is not None and subscription.kind.is_presence:
+            subscription.seed(members)
+
+    # -- connection lifecycle (event loop) -----------------------------------------------
+
+    def connecting(self) -> None:
+        """A new connection is being opened."""
+        self._established = False
+        self._last_error = None
+        self.close_request = None
+        self._set_state(State.CONNECTING)
+
+    def join(self, name: str) -> None:
+        """Send the subscription of a channel added while connected."""
+        subscription = self.subscriptions.get(name)
+        if subscription is not None and self.state is State.CONNECTED:
+            self._subscribe(subscription)
+
+    def leave(self, name: str) -> None:
+        if self.state is State.CONNECTED:
+            self.outbound.append(protocol.unsubscribe(name))
+
+    def closed(self, code: int | None, reason: str) -> CloseAction:
+        """The connection ended with ``code``: what to do next (Pusher's close-code rules)."""
+        pong_missed = self.close_request is not None and self.close_request[0] == 4201
+        self._lost()
+        if self.stopping:
+            return CloseAction.STOP
+        if pong_missed:
+            return CloseAction.RECONNECT
+        action = protocol.close_action(code)
+        detail = reason or (self._last_error[1] if self._last_error else "")
+        if action is CloseAction.STOP:
+            hint = _CLOSE_HINTS.get(code or 0, "the server refused the connection")
+            self.failure = f"closed with code {code} ({detail or 'no reason given'}): {hint}."
+            logger.error("Pusher listener: %s", self.failure)
+            self._set_state(State.FAILED)
+        else:
+            logger.warning(
+                "Pusher listener: connection closed (code %s%s); reconnecting",
+                code,
+                f", {detail}" if detail else "",
+            )
+            self._set_state(State.UNAVAILABLE)
+        return action
+
+    def connect_failed(self, error: BaseException | str) -> CloseAction:
+        """The connection could not be opened (or broke without a close frame)."""
+        self._lost()
+        if self.stopping:
+            return CloseAction.STOP
+        logger.warning("Pusher listener: cannot connect to %s: %s", self.config.ws_url, error)
+        self._set_state(State.UNAVAILABLE)
+        return CloseAction.BACKOFF
+
+    def finished(self) -> None:
+        """The driver stopped for good: pending publications fail, the state says so."""
+        if self.state is not State.FAILED:
+            self._set_state(State.DISCONNECTED)
+        while self.publications:
+            future = self.publications.popleft()[2]
+            if not future.done():
+                future.set_exception(PusherError("the listener stopped before the event was sent"))
+
+    def _lost(self) -> None:
+        self.socket_id = None
+        self._established = False
+        self._ping_sent = None
+        for subscription in list(self.subscriptions.values()):
+            subscription.state = SubscriptionState.PENDING
+
+    # -- time (event loop) ----------------------------------------------------------------
+
+    def tick(self, now: float) -> float:
+        """Ping on silence, give up on a missing pong, send paced publications.
+
+        Returns the time at which to call again.
+        """
+        if not self._established:
+            return now + self._activity_timeout
+        deadline = self._watch(now)
+        return min(deadline, self._pump(now))
+
+    def _watch(self, now: float) -> float:
+        if self._ping_sent is not None:
+            if self._last_activity >= self._ping_sent:
+                self._ping_sent = None
+            elif now - self._ping_sent >= self.options.pong_timeout:
+                if self.close_request is None:
+                    logger.warning(
+                        "Pusher listener: no pong within %.0f s; reconnecting",
+                        self.options.pong_timeout,
+                    )
+                    self.close_request = (4201, "pong not received")
+                return now + self.options.pong_timeout
+            else:
+                return self._ping_sent + self.options.pong_timeout
+        idle = now - self._last_activity
+        if idle < self._activity_timeout:
+            return self._last_activity + self._activity_timeout
+        self.outbound.append(protocol.ping())
+        self._ping_sent = now
+        return now + self.options.pong_timeout
+
+    def _pump(self, now: float) -> float:
+        """Send queued client events the rate window allows; when to try again."""
+        publications = self.publications
+        while publications:
+            name, text, future = publications[0]
+            subscription = self.subscriptions.get(name)
+            if subscription is None or subscription.state is SubscriptionState.FAILED:
+                publications.popleft()
+                if not future.done():
+                    future.set_exception(
+                        PusherValidationError(f"The listener is not subscribed to {name!r}.")
+                    )
+                continue
+            if subscription.state is SubscriptionState.PENDING:
+                return math.inf  # the subscription's answer calls _pump again
+            wait = self._rate.wait_time(now)
+            if wait > 0:
+                return now + wait
+            self.outbound.append(text)
+            self._rate.record(now)
+            publications.popleft()
+            if not future.done():
+                future.set_result(None)
+        return math.inf
+
+    # -- frames (event loop) ----------------------------------------------------------------
+
+    def receive(self, frame: str | bytes, now: float) -> None:
+        """Handle one frame. The first of a connection must be the handshake.
+
+        Raises :class:`ConnectionRefused` or :class:`ProtocolError` for a
+        handshake that fails (the driver reconnects or stops); after it,
+        nothing a frame holds can raise — a bad frame becomes a
+        ``frame_rejected`` notice.
+        """
+        self._last_activity = now
+        if not self._established:
+            self._handshake(protocol.parse(frame), now)
+            return
+        event: str | None = None
+        try:
+            message = protocol.parse(frame)
+            event = message.event
+            if message.channel is None or event.startswith(_SYSTEM_PREFIXES):
+                self._system_event(message)
+            else:
+                self._channel_event(message)
+        except protocol.ProtocolError as err:
+            logger.warning("Pusher listener: ignoring a frame: %s", err)
+            self.notices.append(notices.frame_rejected(None, str(err)))
+        except Exception as err:
+            logger.exception("Pusher listener: handling a %s frame failed; skipped", event)
+            self.notices.append(notices.frame_rejected(event, type(err).__name__))
+
+    def _handshake(self, message: Message, now: float) -> None:
+        if message.event == "pusher:error":
+            code, text = protocol.error_details(message)
+            raise ConnectionRefused(code, text)
+        if message.event != "pusher:connection_established":
+            raise protocol.ProtocolError(f"expected connection_established, got {message.event}")
+        self.socket_id, server_timeout = protocol.handshake(message)
+        self._established = True
+        self._activity_timeout = min(self.options.activity_timeout, server_timeout or math.inf)
+        self._set_state(State.CONNECTED)
+        self.retime = True
+        if self.options.signin:
+            self._signin(self.socket_id)
+        for subscription in list(self.subscriptions.values()):
+            self._subscribe(subscription)
+
+    def _channel_event(self, message: Message) -> None:
+        channel = message.channel or ""
+        subscription = self.subscriptions.get(channel)
+        if subscription is None:
+            if not is_server_to_user(channel):
+                return
+            data = decode_data(message.raw_data)
+        elif subscription.encrypted:
+            try:
+                data = self._decrypt(channel, message.raw_data)
+            except PusherEncryptionError as err:
+                logger.warning("Pusher listener: %s (event %s dropped)", err, message.event)
+                self.notices.append(notices.decryption_failed(channel, message.event, str(err)))
+                return
+        else:
+            data = message.data
+        self.notices.append(notices.event_received(channel, message.event, data, message.user_id))
+
+    def _decrypt(self, channel: str, raw: Any) -> Any:
+        key = self.config.encryption_master_key
+        if key is None:
+            raise PusherEncryptionError(
+                f"Cannot decrypt {channel!r}: PUSHER['ENCRYPTION_MASTER_KEY_BASE64'] is not set"
+            )
+        box = self._boxes.get(channel)
+        if box is None:
+            box = self._boxes[channel] = nacl.secret.SecretBox(shared_secret(channel, key))
+        return decode_data(decrypt(channel, raw, key, box=box))
+
+    def _system_event(self, message: Message) -> None:
+        handler = SYSTEM_HANDLERS.get(message.event)
+        if handler is not None:
+            handler(self, message)
+        elif message.event.startswith("pusher"):
+            logger.debug("Pusher listener: %s ignored", message.event)
+        # Events whose channel is missing are not channel events: nothing to route.
+
+    def _on_ping(self, message: Message) -> None:
+        self.outbound.append(protocol.pong())
+
+    def _on_error(self, message: Message) -> None:
+        code, text = protocol.error_details(message)
+        self._last_error = (code, text)
+        logger.warning("Pusher listener: server error %s: %s", code, text)
+        self.notices.append(notices.connection_error(code, text))
+
+    def _on_signin(self, message: Message) -> None:
+        logger.info("Pusher listener: signed in as %s", self.options.user_id)
+
+    def _subscription_of(self, message: Message) -> Subscription | None:
+        subscription = self.subscriptions.get(message.channel) if message.channel else None
+        if subscription is None:
+            logger.debug("Pusher listener: %s for %s ignored", message.event, message.channel)
+        return subscription
+
+    def _on_subscribed(self, message: Message) -> None:
+        subscription = self._subscription_of(message)
+        if subscription is None:
+            return
+        subscription.state = SubscriptionState.SUBSCRIBED
+        name = subscription.name
+        members: dict[str, Any] = {}
+        added: dict[str, Any] = {}
+        removed: dict[str, Any] = {}
+        if subscription.kind.is_presence:
+            members = presence_members(message.data)
+            added, removed = subscription.replace_members(members)
+        logger.info("Pusher listener: subscribed to %s", name)
+        self.notices.append(notices.subscription_succeeded(name, members))
+        for user_id, info in removed.items():
+            self.notices.append(notices.member_removed(name, user_id, info))
+        for user_id, info in added.items():
+            self.notices.append(notices.member_added(name, user_id, info))
+        self._pump(self._last_activity)
+        self.retime = True
+
+    def _on_subscription_error(self, message: Message) -> None:
+        subscription = self._subscription_of(message)
+        if subscription is None:
+            return
+        data = message.data if isinstance(message.data, dict) else {}
+        status = data.get("status")
+        text = str(data.get("error") or data.get("message") or message.data or "")
+        self._subscription_failed(subscription, status if isinstance(status, int) else None, text)
+
+    def _on_member_added(self, message: Message) -> None:
+        subscription = self._subscription_of(message)
+        user_id, info = _member(message.data)
+        if subscription is not None and user_id is not None:
+            subscription.add_member(user_id, info)
+            self.notices.append(notices.member_added(subscription.name, user_id, info))
+
+    def _on_member_removed(self, message: Message) -> None:
+        subscription = self._subscription_of(message)
+        user_id, _ = _member(message.data)
+        if subscription is not None and user_id is not None:
+            info = subscription.remove_member(user_id)
+            self.notices.append(notices.member_removed(subscription.name, user_id, info))
+
+    def _on_subscription_count(self, message: Message) -> None:
+        subscription = self._subscription_of(message)
+        data = message.data if isinstance(message.data, dict) else {}
+        count = data.get("subscription_count")
+        if subscription is not None and isinstance(count, int) and not isinstance(count, bool):
+            self.notices.append(notices.subscription_count(subscription.name, count))
+
+    def _on_cache_miss(self, message: Message) -> None:
+        subscription = self._subscription_of(message)
+        if subscription is not None:
+            self.notices.append(notices.cache_miss(subscription.name))
+
+    # -- outgoing ---------------------------------------------------------------------------
+
+    def _signin(self, socket_id: str) -> None:
+        user: dict[str, Any] = {"id": self.options.user_id}
+        if self.options.user_info is not None:
+            user["user_info"] = dict(self.options.user_info)
+        auth = self._signer.authenticate_user(socket_id, user)
+        self.outbound.append(protocol.signin(auth["auth"], auth["user_data"]))
+
+    def _subscribe(self, subscription: Subscription) -> None:
+        if self.socket_id is None:
+            return
+        subscription.state = SubscriptionState.PENDING
+        auth: str | None = None
+        channel_data: str | None = None
+        kind = subscription.kind
+        if kind.needs_auth:
+            user_data = None
+            if kind.is_presence:
+                user_data = {"user_id": self.options.user_id, "user_info": self.options.user_info}
+            try:
+                token = self._signer.authorize_channel(self.socket_id, subscription.name, user_data)
+            except PusherValidationError as err:
+                self._subscription_failed(subscription, None, str(err))
+                return
+            auth, channel_data = token["auth"], token.get("channel_data")
+        self.outbound.append(protocol.subscribe(subscription.name, auth, channel_data))
+
+    def _subscription_failed(
+        self, subscription: Subscription, status: int | None, text: str
+    ) -> None:
+        subscription.state = SubscriptionState.FAILED
+        logger.warning(
+            "Pusher listener: subscription to %s refused (%s): %s", subscription.name, status, text
+        )
+        self.notices.append(notices.subscription_error(subscription.name, status, text))
+        self._pump(self._last_activity)
+        self.retime = True
+
+    def _set_state(self, current: State) -> None:
+        previous, self.state = self.state, current
+        if previous is not current:
+            logger.info("Pusher listener: %s -> %s", previous.value, current.value)
+            self.notices.append(
+                notices.connection_state_changed(previous.value, current.value, self.socket_id)
+            )
+
+
+def _member(data: Any) -> tuple[str | None, Any]:
+    if not isinstance(data, dict) or data.get("user_id") is None:
+        return None, None
+    return str(data["user_id"]), data.get("user_info")
+
+
+#: system event name -> the session method that handles it
+SYSTEM_HANDLERS: dict[str, Callable[[Session, Message], None]] = {
+    "pusher:ping": Session._on_ping,
+    "pusher:error": Session._on_error,
+    "pusher:signin_success": Session._on_signin,
+    "pusher_internal:subscription_succeeded": Session._on_subscribed,
+    "pusher:subscription_error": Session._on_subscription_error,
+    "pusher_internal:member_added": Session._on_member_added,
+    "pusher_internal:member_removed": Session._on_member_removed,
+    "pusher_internal:subscription_count": Session._on_subscription_count,
+    "pusher:cache_miss": Session._on_cache_miss,
+    "pusher_internal:cache_miss": Session._on_cache_miss,
+}
+
+__all__ = ["CLIENT_EVENT_PREFIX", "SYSTEM_HANDLERS", "Session", "State"]

@@ -1,0 +1,124 @@
+"""One builder per signal, one way to send it: the vocabulary shared by listener and webhooks.
+
+A :class:`Notice` is a signal with its keyword arguments, built by the one
+function named after the signal. The listener and the webhook view both build
+their notices here, so a receiver sees the same keyword arguments whichever
+source told it, and a new signal is one builder plus one line in
+:mod:`pusher_django.signals`. :func:`send` is the one place that runs
+receivers robustly and logs the ones that raise.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, NamedTuple
+
+from django.dispatch import Signal
+
+from . import signals
+from .signals import LISTENER
+
+logger = logging.getLogger(__name__)
+
+
+class Notice(NamedTuple):
+    """A signal and the keyword arguments its receivers get (``source`` included)."""
+
+    signal: Signal
+    kwargs: dict[str, Any]
+
+
+def member_added(channel: str, user_id: str, user_info: Any, source: str = LISTENER) -> Notice:
+    kwargs = {"channel": channel, "user_id": user_id, "user_info": user_info, "source": source}
+    return Notice(signals.member_added, kwargs)
+
+
+def member_removed(channel: str, user_id: str, user_info: Any, source: str = LISTENER) -> Notice:
+    kwargs = {"channel": channel, "user_id": user_id, "user_info": user_info, "source": source}
+    return Notice(signals.member_removed, kwargs)
+
+
+def subscription_count(channel: str, count: int, source: str = LISTENER) -> Notice:
+    kwargs = {"channel": channel, "subscription_count": count, "source": source}
+    return Notice(signals.subscription_count, kwargs)
+
+
+def cache_miss(channel: str, source: str = LISTENER) -> Notice:
+    return Notice(signals.cache_miss, {"channel": channel, "source": source})
+
+
+def channel_occupied(channel: str, source: str) -> Notice:
+    return Notice(signals.channel_occupied, {"channel": channel, "source": source})
+
+
+def channel_vacated(channel: str, source: str) -> Notice:
+    return Notice(signals.channel_vacated, {"channel": channel, "source": source})
+
+
+def client_event(
+    channel: str, event: str, data: Any, socket_id: str | None, user_id: str | None, source: str
+) -> Notice:
+    kwargs = {
+        "channel": channel,
+        "event": event,
+        "data": data,
+        "socket_id": socket_id,
+        "user_id": user_id,
+        "source": source,
+    }
+    return Notice(signals.client_event, kwargs)
+
+
+def event_received(channel: str, event: str, data: Any, user_id: str | None) -> Notice:
+    kwargs = {
+        "channel": channel,
+        "event": event,
+        "data": data,
+        "user_id": user_id,
+        "source": LISTENER,
+    }
+    return Notice(signals.event_received, kwargs)
+
+
+def subscription_succeeded(channel: str, members: dict[str, Any]) -> Notice:
+    kwargs = {"channel": channel, "members": members, "source": LISTENER}
+    return Notice(signals.subscription_succeeded, kwargs)
+
+
+def subscription_error(channel: str, status: int | None, error: str) -> Notice:
+    kwargs = {"channel": channel, "status": status, "error": error, "source": LISTENER}
+    return Notice(signals.subscription_error, kwargs)
+
+
+def connection_state_changed(previous: str, current: str, socket_id: str | None) -> Notice:
+    kwargs = {"previous": previous, "current": current, "socket_id": socket_id, "source": LISTENER}
+    return Notice(signals.connection_state_changed, kwargs)
+
+
+def connection_error(code: int | None, message: str) -> Notice:
+    return Notice(signals.connection_error, {"code": code, "message": message, "source": LISTENER})
+
+
+def decryption_failed(channel: str, event: str, error: str) -> Notice:
+    kwargs = {"channel": channel, "event": event, "error": error, "source": LISTENER}
+    return Notice(signals.decryption_failed, kwargs)
+
+
+def frame_rejected(event: str | None, error: str) -> Notice:
+    return Notice(signals.frame_rejected, {"event": event, "error": error, "source": LISTENER})
+
+
+def send(notice: Notice, sender: Any) -> bool:
+    """Run every receiver; log each one that raised, with its traceback. ``False`` if any did."""
+    ok = True
+    for receiver, result in notice.signal.send_robust(sender, **notice.kwargs):
+        if isinstance(result, BaseException):
+            ok = False
+            logger.error(
+                "Pusher %s: receiver %r failed on %s",
+                notice.kwargs["source"],
+                receiver,
+                notice.kwargs.get("channel", ""),
+                exc_info=result,
+            )
+    return ok
