@@ -1,24 +1,36 @@
-"""Listener throughput, latency and memory: pusher_django's Listener vs pysher.
+"""Listener CPU and memory per event: pusher_django's Listener vs pysher 1.0.8.
 
-Usage: .venv/bin/python benchmarks/listener.py [--events 100000] [--producers 4]
+Usage: .venv/bin/python benchmarks/listener.py [--events 20000] [--memory-events 100000]
 
-Starts soketi, then for each client in turn (pusher_django on a plain
-channel, pusher_django on an encrypted channel, pysher on a plain channel)
-subscribes, triggers ``--events`` events through the REST API in batches of
-10 from ``--producers`` processes, and waits until a no-op receiver has seen
-them all. Each event carries its send time, so the receiver measures the
-trigger-to-receiver latency. pysher cannot decrypt encrypted channels, so it
-only runs the plain case. Resident memory (VmRSS) is read before and after
-each run; the runs share one process, so compare the deltas.
+Every client runs in its own process (so its CPU time is its own) and its
+receiver writes one line per event to a file, like a small real receiver.
+CPU per event is the client process's CPU time from "subscribed" to the last
+event, divided by the events received.
+
+1. Replay server: a local websocket server replays pre-encoded frames of
+   ~200 B as fast as it can; only the client's cost is measured.
+   pusher_django on a private channel, pysher on the same, pusher_django on
+   an encrypted channel (pysher cannot decrypt).
+2. Memory: pusher_django's RSS after subscribing and after ``--memory-events``
+   replayed events.
+3. soketi: both clients subscribed at once to the same private channel while
+   producer processes trigger ``--events`` events in batches of 10; then the
+   listener on an encrypted channel while pysher listens to a private one
+   fed by the same batches.
+
+Targets (issue #16): pusher_django at least 2x less CPU per event than pysher
+through soketi, 3x on the replay server; RSS growth at most 5 MB over 100,000
+events.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing
 import os
-import statistics
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -27,18 +39,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
 
-import django
-
-django.setup()
-
-import pysher  # noqa: E402
-from django.test import override_settings  # noqa: E402
-
-from pusher_django import signals  # noqa: E402
-from pusher_django.client import PusherClient  # noqa: E402
-from pusher_django.conf import PusherConfig, get_config, reset_config  # noqa: E402
-from pusher_django.listener import Listener, ListenerOptions  # noqa: E402
-from tests.support.soketi import APP_KEY, APP_SECRET, Soketi  # noqa: E402
+MASTER_KEY = "OHRXNUZRTG5pUTFzQlFGd3J3N3Q2VFZFc0paZDEweVk="
+PADDING = "x" * 150  # with the time and the counter: ~200 B of data per event
 
 
 def rss_mb() -> float:
@@ -48,99 +50,93 @@ def rss_mb() -> float:
     return float("nan")
 
 
-class Sink:
-    """Counts events and records latencies; ``done`` is set at the expected count."""
+def event_data(n: int) -> dict[str, Any]:
+    return {"t": time.time(), "n": n, "text": PADDING}
 
-    def __init__(self, expected: int) -> None:
+
+# -- the clients, each in its own process ---------------------------------------------------
+
+
+class Sink:
+    """Writes one line per event; notes the CPU clock at the start and at the last event."""
+
+    def __init__(self, expected: int, path: str) -> None:
         self.expected = expected
         self.count = 0
-        self.latencies: list[float] = []
+        self.out = open(path, "w")  # noqa: SIM115 (closed in finish)
         self.done = threading.Event()
+        self.cpu_start = 0.0
+        self.cpu_end = 0.0
+        self.wall_start = 0.0
+        self.wall_end = 0.0
 
-    def receive(self, data: Any) -> None:
-        self.latencies.append(time.time() - data["t"])
+    def start(self) -> None:
+        self.cpu_start = time.process_time()
+        self.wall_start = time.perf_counter()
+
+    def receive(self, data: dict[str, Any]) -> None:
+        self.out.write(f"{data['n']}\n")
         self.count += 1
         if self.count >= self.expected:
+            self.cpu_end = time.process_time()
+            self.wall_end = time.perf_counter()
             self.done.set()
 
-
-def _produce_part(config: PusherConfig, channel: str, count: int) -> None:
-    client = PusherClient(config)
-    sent = 0
-    while sent < count:
-        size = min(10, count - sent)
-        batch = [
-            {"channel": channel, "name": "tick", "data": {"t": time.time(), "n": sent + i}}
-            for i in range(size)
-        ]
-        client.trigger_batch(batch)
-        sent += size
+    def finish(self) -> dict[str, float]:
+        self.out.close()
+        cpu = (self.cpu_end or time.process_time()) - self.cpu_start
+        wall = (self.wall_end or time.perf_counter()) - self.wall_start
+        return {"count": self.count, "cpu_us": cpu / max(self.count, 1) * 1e6, "wall": wall}
 
 
-def produce(channel: str, events: int, producers: int) -> float:
-    """Trigger ``events`` events in batches of 10 from separate processes; return start time.
+def _listener_client(
+    pusher: dict[str, Any], channel: str, events: int, path: str, pipe: Any
+) -> None:
+    import django
 
-    Separate processes keep the producers' CPU (and GIL) out of the measured one.
-    """
-    config = get_config()
-    context = multiprocessing.get_context("spawn")
-    with context.Pool(producers) as pool:
-        pool.apply(time.sleep, (0,))  # workers are up before the clock starts
-        started = time.time()
-        pool.starmap(_produce_part, [(config, channel, events // producers)] * producers)
-    return started
+    django.setup()
+    from django.test import override_settings
 
+    from pusher_django import signals
+    from pusher_django.conf import get_config
+    from pusher_django.listener import Listener, ListenerOptions
 
-def report(name: str, sink: Sink, started: float, rss_before: float, cpu_before: float) -> None:
-    finished = time.time()
-    cpu_us = (time.process_time() - cpu_before) / max(sink.count, 1) * 1e6
-    lat = sorted(sink.latencies)
-    p99 = lat[int(len(lat) * 0.99) - 1] if lat else float("nan")
-    print(
-        f"{name:<34} {sink.count:>7} events  {sink.count / (finished - started):>8.0f} ev/s  "
-        f"median {statistics.median(lat) * 1000:>6.1f} ms  p99 {p99 * 1000:>7.1f} ms  "
-        f"CPU {cpu_us:>5.0f} us/ev  RSS {rss_before:>6.1f} -> {rss_mb():>6.1f} MB"
-    )
-
-
-def run_ours(channel: str, events: int, producers: int, label: str) -> None:
-    sink = Sink(events)
-
-    def receiver(sender: Any, data: Any, **kwargs: Any) -> None:
-        sink.receive(data)
-
-    signals.event_received.connect(receiver, weak=False, dispatch_uid="bench")
-    listener = Listener([channel], options=ListenerOptions(signin=False), config=get_config())
+    sink = Sink(events, path)
     subscribed = threading.Event()
+    signals.event_received.connect(
+        lambda sender, data, **kw: sink.receive(data), weak=False, dispatch_uid="bench"
+    )
     signals.subscription_succeeded.connect(
         lambda sender, **kw: subscribed.set(), weak=False, dispatch_uid="bench-sub"
     )
-    rss_before = rss_mb()
+    with override_settings(PUSHER=pusher):
+        listener = Listener([channel], options=ListenerOptions(signin=False), config=get_config())
     listener.start()
-    try:
-        subscribed.wait(10)
-        cpu_before = time.process_time()
-        started = produce(channel, events, producers)
-        sink.done.wait(300)
-        report(label, sink, started, rss_before, cpu_before)
-    finally:
-        listener.stop()
-        signals.event_received.disconnect(dispatch_uid="bench")
-        signals.subscription_succeeded.disconnect(dispatch_uid="bench-sub")
+    subscribed.wait(20)
+    time.sleep(0.3)
+    rss_before = rss_mb()
+    sink.start()
+    pipe.send("ready")
+    sink.done.wait(600)
+    result = sink.finish()
+    result.update(rss_before=rss_before, rss_after=rss_mb())
+    listener.stop()
+    pipe.send(result)
 
 
-def run_pysher(soketi: Soketi, channel: str, events: int, producers: int) -> None:
-    import json
+def _pysher_client(pusher: dict[str, Any], channel: str, events: int, path: str, pipe: Any) -> None:
     import logging
 
-    sink = Sink(events)
+    import pysher
+
+    sink = Sink(events, path)
     subscribed = threading.Event()
     client = pysher.Pusher(
-        APP_KEY,
+        pusher["KEY"],
         secure=False,
-        custom_host="127.0.0.1",
-        port=soketi.port,
-        secret=APP_SECRET,
+        custom_host=pusher["HOST"],
+        port=pusher["PORT"],
+        secret=pusher["SECRET"],
         log_level=logging.WARNING,
     )
 
@@ -150,104 +146,116 @@ def run_pysher(soketi: Soketi, channel: str, events: int, producers: int) -> Non
         sub.bind("pusher_internal:subscription_succeeded", lambda *a: subscribed.set())
 
     client.connection.bind("pusher:connection_established", on_connect)
-    rss_before = rss_mb()
     client.connect()
-    try:
-        subscribed.wait(10)
-        time.sleep(0.2)
-        cpu_before = time.process_time()
-        started = produce(channel, events, producers)
-        sink.done.wait(300)
-        report("pysher 1.0.8, plain", sink, started, rss_before, cpu_before)
-    finally:
-        client.disconnect()
+    subscribed.wait(20)
+    time.sleep(0.3)
+    rss_before = rss_mb()
+    sink.start()
+    pipe.send("ready")
+    sink.done.wait(600)
+    result = sink.finish()
+    result.update(rss_before=rss_before, rss_after=rss_mb())
+    client.disconnect()
+    pipe.send(result)
+
+
+CLIENTS = {"pusher_django": _listener_client, "pysher": _pysher_client}
+
+
+class Client:
+    """One client process; ``ready()`` blocks until it is subscribed and measuring."""
+
+    def __init__(self, kind: str, pusher: dict[str, Any], channel: str, events: int) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.pipe, child = context.Pipe()
+        handle, self.path = tempfile.mkstemp(prefix=f"bench-{kind}-", suffix=".txt")
+        os.close(handle)
+        self.process = context.Process(
+            target=CLIENTS[kind], args=(pusher, channel, events, self.path, child), daemon=True
+        )
+        self.process.start()
+
+    def ready(self) -> None:
+        if not self.pipe.poll(60):
+            raise RuntimeError("client did not subscribe")
+        assert self.pipe.recv() == "ready"
+
+    def result(self) -> dict[str, float]:
+        if not self.pipe.poll(900):
+            raise RuntimeError("client did not finish")
+        result: dict[str, float] = self.pipe.recv()
+        self.process.join(10)
+        lines = Path(self.path).read_text().count("\n")
+        Path(self.path).unlink()
+        assert lines == result["count"], (lines, result)
+        return result
+
+
+def line(label: str, result: dict[str, float]) -> None:
+    rate = result["count"] / result["wall"] if result["wall"] else float("nan")
+    print(
+        f"  {label:<38} {int(result['count']):>7} events  {rate:>8.0f} ev/s  "
+        f"CPU {result['cpu_us']:>6.1f} us/event  "
+        f"RSS {result['rss_before']:>6.1f} -> {result['rss_after']:>6.1f} MB",
+        flush=True,
+    )
+
+
+def ratio(ours: dict[str, float], theirs: dict[str, float], target: float) -> None:
+    value = theirs["cpu_us"] / ours["cpu_us"]
+    verdict = "met" if value >= target else "NOT met"
+    print(f"  pysher CPU / pusher_django CPU = {value:.2f}x (target >= {target:g}x: {verdict})")
+
+
+# -- the replay server ------------------------------------------------------------------------
 
 
 def _replay_server(port: int, events: int, ready: Any) -> None:
-    """Serve one pre-encoded burst of ``events`` frames per connection, as fast as possible."""
+    """Per connection: after each subscribe, ``events`` pre-encoded ~200 B frames at full speed."""
     import asyncio
-    import json
 
+    import django
     from websockets.asyncio.server import serve
+
+    django.setup()
+    from pusher_django.conf import parse_master_key
+    from pusher_django.crypto import encrypt
+
+    master = parse_master_key(MASTER_KEY)
+
+    def frames(channel: str) -> list[str]:
+        out = []
+        for n in range(events):
+            data = json.dumps({"t": 0, "n": n, "text": PADDING})
+            if channel.startswith("private-encrypted-"):
+                data = encrypt(channel, data, master)
+            out.append(json.dumps({"event": "tick", "channel": channel, "data": data}))
+        return out
 
     async def handle(ws: Any) -> None:
         established = json.dumps({"socket_id": "1.1", "activity_timeout": 120})
         await ws.send(json.dumps({"event": "pusher:connection_established", "data": established}))
         async for raw in ws:
             message = json.loads(raw)
-            if message["event"] == "pusher:subscribe":
-                channel = message["data"]["channel"]
-                await ws.send(
-                    json.dumps(
-                        {"event": "pusher_internal:subscription_succeeded", "channel": channel}
-                    )
-                )
-                frames = [
-                    json.dumps(
-                        {"event": "tick", "channel": channel, "data": json.dumps({"t": 0, "n": n})}
-                    )
-                    for n in range(events)
-                ]
-                await asyncio.sleep(0.5)
-                for frame in frames:
-                    await ws.send(frame)
+            if message["event"] != "pusher:subscribe":
+                continue
+            channel = message["data"]["channel"]
+            burst = frames(channel)
+            succeeded = {"event": "pusher_internal:subscription_succeeded", "channel": channel}
+            await ws.send(json.dumps({**succeeded, "data": "{}"}))
+            await asyncio.sleep(1.0)  # the client reports "ready" meanwhile
+            for frame in burst:
+                await ws.send(frame)
 
     async def run() -> None:
-        async with serve(handle, "127.0.0.1", port):
+        async with serve(handle, "127.0.0.1", port, max_queue=None):
             ready.set()
             await asyncio.Future()
 
     asyncio.run(run())
 
 
-class Counter:
-    def __init__(self, expected: int) -> None:
-        self.expected = expected
-        self.count = 0
-        self.first = 0.0
-        self.done = threading.Event()
-
-    def receive(self, *args: Any, **kwargs: Any) -> None:
-        if not self.count:
-            self.first = time.perf_counter()
-        self.count += 1
-        if self.count >= self.expected:
-            self.done.set()
-
-
-def _replay_one(name: str, settings: dict[str, Any], events: int) -> None:
-    counter = Counter(events)
-    cpu = time.process_time()
-    if name == "pusher_django":
-        signals.event_received.connect(counter.receive, weak=False, dispatch_uid="replay")
-        with override_settings(PUSHER=settings):
-            reset_config()
-            listener = Listener(
-                ["replay"], options=ListenerOptions(signin=False), config=get_config()
-            )
-        listener.start()
-        counter.done.wait(300)
-        listener.stop()
-        signals.event_received.disconnect(dispatch_uid="replay")
-    else:
-        client = pysher.Pusher("k", secure=False, custom_host="127.0.0.1", port=settings["PORT"])
-        client.connection.bind(
-            "pusher:connection_established",
-            lambda data: client.subscribe("replay").bind("tick", counter.receive),
-        )
-        client.connect()
-        counter.done.wait(300)
-        client.disconnect()
-    elapsed = time.perf_counter() - counter.first
-    cpu_us = (time.process_time() - cpu) / events * 1e6
-    print(
-        f"replay {name:<27} {counter.count:>7} events  {counter.count / elapsed:>8.0f} ev/s  "
-        f"CPU {cpu_us:>5.0f} us/ev  RSS {rss_mb():>6.1f} MB"
-    )
-
-
-def replay(events: int) -> None:
-    """Client cost alone: frames replayed by a local server, no soketi, no producers."""
+def replay(events: int, memory_events: int) -> None:
     from tests.support.processes import free_port
 
     port = free_port()
@@ -255,50 +263,129 @@ def replay(events: int) -> None:
     ready = context.Event()
     server = context.Process(target=_replay_server, args=(port, events, ready), daemon=True)
     server.start()
-    ready.wait(10)
-    settings = {
+    ready.wait(30)
+    pusher = {
         "APP_ID": "1",
-        "KEY": "k",
-        "SECRET": "s",
+        "KEY": "replay-key",
+        "SECRET": "replay-secret",
         "HOST": "127.0.0.1",
         "PORT": port,
         "USE_TLS": False,
+        "ENCRYPTION_MASTER_KEY_BASE64": MASTER_KEY,
     }
+    print(f"1. Replay server: {events} frames of ~200 B per client, one client at a time")
+    results = {}
     try:
-        for name in ("pusher_django", "pysher"):
-            _replay_one(name, settings, events)
+        for kind, channel in (
+            ("pusher_django", "private-bench"),
+            ("pysher", "private-bench"),
+            ("pusher_django", "private-encrypted-bench"),
+        ):
+            client = Client(kind, pusher, channel, events)
+            client.ready()
+            results[kind, channel] = result = client.result()
+            line(f"{kind}, {channel}", result)
+        ratio(results["pusher_django", "private-bench"], results["pysher", "private-bench"], 3)
+    finally:
+        server.terminate()
+    port = free_port()
+    ready = context.Event()
+    server = context.Process(target=_replay_server, args=(port, memory_events, ready), daemon=True)
+    server.start()
+    ready.wait(30)
+    print(f"2. Memory: pusher_django over {memory_events} replayed events")
+    try:
+        for channel in ("private-bench", "private-encrypted-bench"):
+            client = Client("pusher_django", {**pusher, "PORT": port}, channel, memory_events)
+            client.ready()
+            result = client.result()
+            line(f"pusher_django, {channel}", result)
+            growth = result["rss_after"] - result["rss_before"]
+            verdict = "met" if growth <= 5 else "NOT met"
+            print(f"  RSS growth {growth:+.1f} MB (target <= 5 MB: {verdict})")
     finally:
         server.terminate()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--events", type=int, default=100_000)
-    parser.add_argument("--producers", type=int, default=4)
-    parser.add_argument(
-        "--replay-only", action="store_true", help="skip the soketi runs (client cost only)"
-    )
-    options = parser.parse_args()
-    replay(options.events)
-    if options.replay_only:
-        return
-    events = options.events - options.events % (10 * options.producers)
+# -- soketi -------------------------------------------------------------------------------------
+
+
+def _produce_part(pusher: dict[str, Any], channels: list[str], count: int) -> None:
+    import django
+
+    django.setup()
+    from django.test import override_settings
+
+    from pusher_django.client import PusherClient
+    from pusher_django.conf import get_config
+
+    with override_settings(PUSHER=pusher):
+        client = PusherClient(get_config())
+    per_batch = 10 // len(channels)
+    sent = 0
+    while sent < count:
+        size = min(per_batch, count - sent)
+        batch = [
+            {"channel": channel, "name": "tick", "data": event_data(sent + i)}
+            for i in range(size)
+            for channel in channels
+        ]
+        client.trigger_batch(batch)
+        sent += size
+
+
+def produce(pusher: dict[str, Any], channels: list[str], events: int, producers: int) -> None:
+    """Separate processes keep the producers' CPU out of the clients' processes."""
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(producers) as pool:
+        pool.starmap(_produce_part, [(pusher, channels, events // producers)] * producers)
+
+
+def through_soketi(events: int, producers: int) -> None:
+    from tests.support.soketi import Soketi
+
     soketi = Soketi(name="bench-listener-soketi")
     soketi.start()
+    pusher = {
+        **soketi.pusher_settings(),
+        "MAX_PAYLOAD_BYTES": 102400,
+        "ENCRYPTION_MASTER_KEY_BASE64": MASTER_KEY,
+    }
     try:
-        with override_settings(PUSHER={**soketi.pusher_settings(), "MAX_PAYLOAD_BYTES": 102400}):
-            reset_config()
-            print(f"{events} events per run, {options.producers} producer processes, batches of 10")
-            run_ours("bench-plain", events, options.producers, "pusher_django Listener, plain")
-            run_ours(
-                "private-encrypted-bench",
-                events,
-                options.producers,
-                "pusher_django Listener, encrypted",
-            )
-            run_pysher(soketi, "bench-pysher", events, options.producers)
+        print(f"3. soketi: {events} events, {producers} producer processes, batches of 10")
+        ours = Client("pusher_django", pusher, "private-bench", events)
+        theirs = Client("pysher", pusher, "private-bench", events)
+        ours.ready()
+        theirs.ready()
+        produce(pusher, ["private-bench"], events, producers)
+        mine, other = ours.result(), theirs.result()
+        line("pusher_django, private-bench", mine)
+        line("pysher, private-bench (same events)", other)
+        ratio(mine, other, 2)
+        ours = Client("pusher_django", pusher, "private-encrypted-bench", events)
+        theirs = Client("pysher", pusher, "private-bench2", events)
+        ours.ready()
+        theirs.ready()
+        produce(pusher, ["private-encrypted-bench", "private-bench2"], events, producers)
+        mine, other = ours.result(), theirs.result()
+        line("pusher_django, private-encrypted-bench", mine)
+        line("pysher, private-bench2 (same batches)", other)
+        ratio(mine, other, 2)
     finally:
         soketi.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=20_000)
+    parser.add_argument("--memory-events", type=int, default=100_000)
+    parser.add_argument("--producers", type=int, default=4)
+    parser.add_argument("--replay-only", action="store_true", help="skip the soketi runs")
+    options = parser.parse_args()
+    events = options.events - options.events % (10 * options.producers)
+    replay(events, options.memory_events)
+    if not options.replay_only:
+        through_soketi(events, options.producers)
 
 
 if __name__ == "__main__":

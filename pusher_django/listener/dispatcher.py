@@ -9,13 +9,15 @@ connections around each run of dispatches, like a request does.
 The hand-off is a deque plus an event rather than a ``queue.Queue``: appends
 and pops need no lock, so the loop and the worker do not contend for one on
 every event (measured: that lock was the listener's largest cost). The
-backlog is bounded so that a stuck receiver slows the reader down instead of
-growing memory without limit.
+backlog is bounded (a few hundred notices, measured enough to keep the worker
+busy) so that slow receivers slow the reader down instead of growing memory:
+the reader waits until the worker has drained half of it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 from collections import deque
@@ -34,12 +36,13 @@ _STOP: Any = object()
 class Dispatcher:
     """A single worker thread that sends queued notices with ``send_robust``."""
 
-    def __init__(self, sender: Any, *, max_pending: int = 10_000) -> None:
+    def __init__(self, sender: Any, *, max_pending: int = 256) -> None:
         self.sender = sender
         self.max_pending = max_pending
         self._pending: deque[Notice] = deque()
         self._wakeup = threading.Event()
         self._thread: threading.Thread | None = None
+        self._drained: tuple[asyncio.AbstractEventLoop, asyncio.Event] | None = None
         self.enabled = True
 
     def start(self) -> None:
@@ -69,9 +72,21 @@ class Dispatcher:
         return len(self._pending) > self.max_pending and self._thread is not None
 
     async def room(self) -> None:
-        """Pause the reader while receivers lag far behind."""
+        """Pause the reader until the worker has drained half of the backlog."""
+        event = asyncio.Event()
+        self._drained = (asyncio.get_running_loop(), event)
         while self.backlogged:
-            await asyncio.sleep(0.01)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(event.wait(), 0.5)  # the worker may have just stopped
+            event.clear()
+        self._drained = None
+
+    def _maybe_release(self) -> None:
+        waiting = self._drained
+        if waiting is not None and len(self._pending) <= self.max_pending // 2:
+            loop, event = waiting
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                loop.call_soon_threadsafe(event.set)
 
     def stop(self, timeout: float | None = None) -> bool:
         """Let queued receivers finish, then end the thread. ``False`` if it timed out."""
@@ -103,5 +118,7 @@ class Dispatcher:
                     if notice is _STOP:
                         return
                     send(notice, sender)
+                    if self._drained is not None:
+                        self._maybe_release()
             finally:
                 close_old_connections()
