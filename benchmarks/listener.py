@@ -71,6 +71,7 @@ class Sink:
         self.wall_end = 0.0
 
     def start(self) -> None:
+        self.times_start = os.times()
         self.cpu_start = time.process_time()
         self.wall_start = time.perf_counter()
 
@@ -79,6 +80,7 @@ class Sink:
         self.count += 1
         if self.count >= self.expected:
             self.cpu_end = time.process_time()
+            self.times_end = os.times()
             self.wall_end = time.perf_counter()
             self.done.set()
 
@@ -86,7 +88,15 @@ class Sink:
         self.out.close()
         cpu = (self.cpu_end or time.process_time()) - self.cpu_start
         wall = (self.wall_end or time.perf_counter()) - self.wall_start
-        return {"count": self.count, "cpu_us": cpu / max(self.count, 1) * 1e6, "wall": wall}
+        end = getattr(self, "times_end", None) or os.times()
+        count = max(self.count, 1)
+        return {
+            "count": self.count,
+            "cpu_us": cpu / count * 1e6,
+            "user_us": (end.user - self.times_start.user) / count * 1e6,
+            "sys_us": (end.system - self.times_start.system) / count * 1e6,
+            "wall": wall,
+        }
 
 
 def _listener_client(
@@ -159,7 +169,7 @@ def _pysher_client(pusher: dict[str, Any], channel: str, events: int, path: str,
     pipe.send(result)
 
 
-CLIENTS = {"pusher_django": _listener_client, "pysher": _pysher_client}
+CLIENTS: dict[str, Any] = {"pusher_django": _listener_client, "pysher": _pysher_client}
 
 
 class Client:
@@ -195,7 +205,8 @@ def line(label: str, result: dict[str, float]) -> None:
     rate = result["count"] / result["wall"] if result["wall"] else float("nan")
     print(
         f"  {label:<38} {int(result['count']):>7} events  {rate:>8.0f} ev/s  "
-        f"CPU {result['cpu_us']:>6.1f} us/event  "
+        f"CPU {result['cpu_us']:>6.1f} us/event "
+        f"(user {result['user_us']:.0f}, sys {result['sys_us']:.0f})  "
         f"RSS {result['rss_before']:>6.1f} -> {result['rss_after']:>6.1f} MB",
         flush=True,
     )
@@ -381,9 +392,11 @@ def main() -> None:
     parser.add_argument("--memory-events", type=int, default=100_000)
     parser.add_argument("--producers", type=int, default=4)
     parser.add_argument("--replay-only", action="store_true", help="skip the soketi runs")
+    parser.add_argument("--soketi-only", action="store_true", help="skip the replay runs")
     options = parser.parse_args()
     events = options.events - options.events % (10 * options.producers)
-    replay(events, options.memory_events)
+    if not options.soketi_only:
+        replay(events, options.memory_events)
     if not options.replay_only:
         through_soketi(events, options.producers)
 

@@ -4,7 +4,7 @@ Receivers may use the ORM and may be slow; the websocket loop must keep
 answering pings meanwhile. One worker thread sends the notices in the order
 the frames arrived (through :func:`pusher_django.notices.send`, which logs a
 receiver's exception without stopping the others) and closes stale database
-connections around each run of dispatches, like a request does.
+connections after each run of dispatches, like the end of a request does.
 
 The hand-off is a deque plus an event rather than a ``queue.Queue``: appends
 and pops need no lock, so the loop and the worker do not contend for one on
@@ -60,12 +60,20 @@ class Dispatcher:
         """Queue one notice (any thread)."""
         self.extend((notice,))
 
-    def extend(self, notices: Iterable[Notice]) -> None:
-        """Queue notices in order without waiting (any thread); dropped while disabled."""
+    def extend(self, notices: Iterable[Notice], *, wake: bool = True) -> None:
+        """Queue notices in order without waiting (any thread); dropped while disabled.
+
+        ``wake=False`` leaves waking the worker to a later :meth:`wake`, so
+        that a burst of events costs one thread wake-up instead of one each.
+        """
         if self.enabled:
             self._pending.extend(notices)
-            if not self._wakeup.is_set():
+            if wake and not self._wakeup.is_set():
                 self._wakeup.set()
+
+    def wake(self) -> None:
+        if self._pending and not self._wakeup.is_set():
+            self._wakeup.set()
 
     @property
     def backlogged(self) -> bool:
@@ -106,12 +114,13 @@ class Dispatcher:
     def _run(self) -> None:
         pending = self._pending
         sender = self.sender
+        # Closed after every run, so before the next one there is nothing stale left to close.
+        close_old_connections()
         while True:
             self._wakeup.wait()
             self._wakeup.clear()
             if not pending:
                 continue
-            close_old_connections()
             try:
                 while pending:
                     notice = pending.popleft()
