@@ -99,6 +99,19 @@ class Sink:
         }
 
 
+def measure(sink: Sink, subscribed: threading.Event, pipe: Any) -> None:
+    """Once subscribed: report "ready", count until the last event, send the figures."""
+    subscribed.wait(20)
+    time.sleep(0.3)
+    rss_before = rss_mb()
+    sink.start()
+    pipe.send("ready")
+    sink.done.wait(600)
+    result = sink.finish()
+    result.update(rss_before=rss_before, rss_after=rss_mb())
+    pipe.send(result)
+
+
 def _listener_client(
     pusher: dict[str, Any], channel: str, events: int, path: str, pipe: Any
 ) -> None:
@@ -122,16 +135,8 @@ def _listener_client(
     with override_settings(PUSHER=pusher):
         listener = Listener([channel], options=ListenerOptions(signin=False), config=get_config())
     listener.start()
-    subscribed.wait(20)
-    time.sleep(0.3)
-    rss_before = rss_mb()
-    sink.start()
-    pipe.send("ready")
-    sink.done.wait(600)
-    result = sink.finish()
-    result.update(rss_before=rss_before, rss_after=rss_mb())
+    measure(sink, subscribed, pipe)
     listener.stop()
-    pipe.send(result)
 
 
 def _pysher_client(pusher: dict[str, Any], channel: str, events: int, path: str, pipe: Any) -> None:
@@ -157,16 +162,8 @@ def _pysher_client(pusher: dict[str, Any], channel: str, events: int, path: str,
 
     client.connection.bind("pusher:connection_established", on_connect)
     client.connect()
-    subscribed.wait(20)
-    time.sleep(0.3)
-    rss_before = rss_mb()
-    sink.start()
-    pipe.send("ready")
-    sink.done.wait(600)
-    result = sink.finish()
-    result.update(rss_before=rss_before, rss_after=rss_mb())
+    measure(sink, subscribed, pipe)
     client.disconnect()
-    pipe.send(result)
 
 
 CLIENTS: dict[str, Any] = {"pusher_django": _listener_client, "pysher": _pysher_client}
