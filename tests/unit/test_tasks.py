@@ -65,3 +65,27 @@ def test_deactivating_or_deleting_a_user_terminates_after_commit(monkeypatch, se
         with TestCase.captureOnCommitCallbacks(execute=True):
             other.delete()
         assert calls == [str(user.pk), str(pk)]
+
+
+@pytest.mark.django_db
+def test_a_misconfigured_pusher_never_breaks_saving_or_deleting_users(
+    monkeypatch, settings, caplog
+):
+    calls: list[str] = []
+    monkeypatch.setattr(
+        tasks.terminate_user_connections, "apply_async", lambda args, **kw: calls.append(args[0])
+    )
+    user = User.objects.create_user("keeper")
+    settings.PUSHER = {"USERS": {"TERMINATE_ON_DEACTIVATE": True}}  # no credentials
+    user.is_active = False
+    from django.test import TestCase
+
+    with (
+        caplog.at_level(logging.WARNING, logger="pusher_django"),
+        TestCase.captureOnCommitCallbacks(execute=True),
+    ):
+        user.save()
+        user.delete()
+    assert calls == []
+    assert "Pusher is not configured; user connections are not terminated" in caplog.text
+    assert not User.objects.filter(username="keeper").exists()
