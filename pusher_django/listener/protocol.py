@@ -154,6 +154,20 @@ class CloseAction(Enum):
     RECONNECT = "reconnect"  # 4200-4299: reconnect at once
 
 
+CLOSE_HINTS = {
+    4000: "the app accepts only TLS connections: set PUSHER['USE_TLS'] = True",
+    4001: "the app does not exist: check PUSHER['APP_ID'] / KEY and the cluster or host",
+    4003: "the app is disabled in the Pusher dashboard",
+    4004: "the app is over its connection quota",
+    4009: "the connection is unauthorized (signed out or terminated by the app)",
+}
+
+
+def refusal_hint(code: int | None) -> str:
+    """What to fix when the server refused the app with ``code``."""
+    return CLOSE_HINTS.get(code or 0, "the server refused the connection")
+
+
 def close_action(code: int | None) -> CloseAction:
     """The Pusher rule for a close code; anything that is not a Pusher code backs off."""
     if code is None or code < 4000:

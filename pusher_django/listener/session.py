@@ -8,9 +8,10 @@ current time (:meth:`Session.receive`), wakes it at the deadline it asked for
 in :attr:`Session.outbound`, the :class:`~pusher_django.notices.Notice` list
 in :attr:`Session.notices` and a close in :attr:`Session.close_request`. All
 of the listener's decisions live here — subscriptions and presence members,
-signing, decryption, the routing of every event kind, pings and pongs,
-client-event pacing, close-code rules — so they are tested by calling
-methods, with no server, thread or sleep.
+signing, decryption, the routing of every event kind, pings and pongs
+(:mod:`.heartbeat`), client events and their pacing (:mod:`.client_events`),
+close-code rules (:mod:`.protocol`) — so they are tested by calling methods,
+with no server, thread or sleep.
 
 Adding a listener event is one entry in :data:`SYSTEM_HANDLERS` and one
 method.
@@ -19,10 +20,7 @@ method.
 from __future__ import annotations
 
 import concurrent.futures
-import json
 import logging
-import math
-from collections import deque
 from collections.abc import Callable, Iterable
 from enum import StrEnum
 from typing import Any
@@ -30,36 +28,26 @@ from typing import Any
 import nacl.secret
 
 from pusher_django import notices
-from pusher_django.channels import channel_kind, is_server_to_user, validate_channel_name
+from pusher_django.channels import is_server_to_user, validate_channel_name
 from pusher_django.client import PusherClient
 from pusher_django.conf import ListenerSettings, PusherConfig
 from pusher_django.crypto import decrypt, shared_secret
 from pusher_django.exceptions import (
     ConnectionRefused,
     PusherEncryptionError,
-    PusherError,
     PusherValidationError,
 )
-from pusher_django.payloads import decode_data, encode_event_data
-from pusher_django.validation import validate_event_name
+from pusher_django.payloads import decode_data
 
 from . import protocol
-from .pacing import RateWindow
+from .client_events import CLIENT_EVENT_PREFIX, ClientEvents
+from .heartbeat import Beat, Heartbeat
 from .protocol import CloseAction, Message
 from .subscriptions import Subscription, SubscriptionState, presence_members
 
 logger = logging.getLogger(__name__)
 
-CLIENT_EVENT_PREFIX = "client-"
 _SYSTEM_PREFIXES = ("pusher:", "pusher_internal:")
-
-_CLOSE_HINTS = {
-    4000: "the app accepts only TLS connections: set PUSHER['USE_TLS'] = True",
-    4001: "the app does not exist: check PUSHER['APP_ID'] / KEY and the cluster or host",
-    4003: "the app is disabled in the Pusher dashboard",
-    4004: "the app is over its connection quota",
-    4009: "the connection is unauthorized (signed out or terminated by the app)",
-}
 
 
 class State(StrEnum):
@@ -71,9 +59,6 @@ class State(StrEnum):
     UNAVAILABLE = "unavailable"
     DISCONNECTED = "disconnected"
     FAILED = "failed"
-
-
-Publication = tuple[str, str, concurrent.futures.Future[None]]
 
 
 class Session:
@@ -104,13 +89,10 @@ class Session:
         self.close_request: tuple[int, str] | None = None
         #: Set when a deadline may have moved earlier: the driver calls :meth:`tick` soon.
         self.retime = False
-        self.publications: deque[Publication] = deque()
-        self._rate = RateWindow(options.client_events_per_second)
+        self.client_events = ClientEvents(config, options.client_events_per_second)
+        self.heartbeat = Heartbeat(options.activity_timeout, options.pong_timeout)
         self._boxes: dict[str, nacl.secret.SecretBox] = {}
         self._established = False
-        self._activity_timeout = options.activity_timeout
-        self._last_activity = 0.0
-        self._ping_sent: float | None = None
         self._last_error: tuple[int | None, str] | None = None
 
     # -- channels and publications (any thread) ---------------------------------------
@@ -127,38 +109,13 @@ class Session:
         return self.subscriptions.pop(name, None) is not None
 
     def publication(self, channel: str, event: str, data: Any) -> tuple[str, str]:
-        """``(channel, frame)`` of a client event, or :class:`PusherValidationError`.
-
-        ``event`` gets the ``client-`` prefix if it lacks it; data for an
-        encrypted channel is encrypted with the channel's shared secret.
-        """
-        name = validate_channel_name(channel)
-        kind = channel_kind(name)
-        if not kind.needs_auth:
-            raise PusherValidationError(
-                f"Client events are only allowed on private and presence channels, "
-                f"not on {kind.label} channel {name!r}."
-            )
-        if not event.startswith(CLIENT_EVENT_PREFIX):
-            event = CLIENT_EVENT_PREFIX + event
-        validate_event_name(event)
-        if name not in self.subscriptions:
-            raise PusherValidationError(
-                f"The listener has not joined {name!r}; call subscribe({name!r}) first."
-            )
-        encoded = encode_event_data(
-            [name],
-            data,
-            master_key=self.config.encryption_master_key,
-            max_bytes=self.config.max_payload_bytes,
-        )
-        payload = encoded if kind.is_encrypted or isinstance(data, str) else json.loads(encoded)
-        return name, protocol.frame(event, payload, name)
+        """``(channel, frame)`` of a client event (see :meth:`ClientEvents.build`)."""
+        return self.client_events.build(channel, event, data, self.subscriptions)
 
     def queue_publication(
         self, channel: str, frame: str, future: concurrent.futures.Future[None]
     ) -> None:
-        self.publications.append((channel, frame, future))
+        self.client_events.put(channel, frame, future)
 
     def members(self, channel: str) -> dict[str, Any]:
         subscription = self.subscriptions.get(channel)
@@ -208,7 +165,7 @@ class Session:
         action = protocol.close_action(code)
         detail = reason or (self._last_error[1] if self._last_error else "")
         if action is CloseAction.STOP:
-            hint = _CLOSE_HINTS.get(code or 0, "the server refused the connection")
+            hint = protocol.refusal_hint(code)
             self.failure = f"closed with code {code} ({detail or 'no reason given'}): {hint}."
             logger.error("Pusher listener: %s", self.failure)
             self._set_state(State.FAILED)
@@ -234,75 +191,36 @@ class Session:
         """The driver stopped for good: pending publications fail, the state says so."""
         if self.state is not State.FAILED:
             self._set_state(State.DISCONNECTED)
-        while self.publications:
-            future = self.publications.popleft()[2]
-            if not future.done():
-                future.set_exception(PusherError("the listener stopped before the event was sent"))
+        self.client_events.fail_all("the listener stopped before the event was sent")
 
     def _lost(self) -> None:
         self.socket_id = None
         self._established = False
-        self._ping_sent = None
         for subscription in list(self.subscriptions.values()):
             subscription.state = SubscriptionState.PENDING
 
     # -- time (event loop) ----------------------------------------------------------------
 
     def tick(self, now: float) -> float:
-        """Ping on silence, give up on a missing pong, send paced publications.
+        """Ping on silence, give up on a missing pong, send paced client events.
 
         Returns the time at which to call again.
         """
+        heartbeat = self.heartbeat
         if not self._established:
-            return now + self._activity_timeout
-        deadline = self._watch(now)
+            return now + heartbeat.activity_timeout
+        beat, deadline = heartbeat.check(now)
+        if beat is Beat.PING:
+            self.outbound.append(protocol.ping())
+        elif beat is Beat.DEAD and self.close_request is None:
+            logger.warning(
+                "Pusher listener: no pong within %.0f s; reconnecting", heartbeat.pong_timeout
+            )
+            self.close_request = (4201, "pong not received")
         return min(deadline, self._pump(now))
 
-    def _watch(self, now: float) -> float:
-        if self._ping_sent is not None:
-            if self._last_activity >= self._ping_sent:
-                self._ping_sent = None
-            elif now - self._ping_sent >= self.options.pong_timeout:
-                if self.close_request is None:
-                    logger.warning(
-                        "Pusher listener: no pong within %.0f s; reconnecting",
-                        self.options.pong_timeout,
-                    )
-                    self.close_request = (4201, "pong not received")
-                return now + self.options.pong_timeout
-            else:
-                return self._ping_sent + self.options.pong_timeout
-        idle = now - self._last_activity
-        if idle < self._activity_timeout:
-            return self._last_activity + self._activity_timeout
-        self.outbound.append(protocol.ping())
-        self._ping_sent = now
-        return now + self.options.pong_timeout
-
     def _pump(self, now: float) -> float:
-        """Send queued client events the rate window allows; when to try again."""
-        publications = self.publications
-        while publications:
-            name, text, future = publications[0]
-            subscription = self.subscriptions.get(name)
-            if subscription is None or subscription.state is SubscriptionState.FAILED:
-                publications.popleft()
-                if not future.done():
-                    future.set_exception(
-                        PusherValidationError(f"The listener is not subscribed to {name!r}.")
-                    )
-                continue
-            if subscription.state is SubscriptionState.PENDING:
-                return math.inf  # the subscription's answer calls _pump again
-            wait = self._rate.wait_time(now)
-            if wait > 0:
-                return now + wait
-            self.outbound.append(text)
-            self._rate.record(now)
-            publications.popleft()
-            if not future.done():
-                future.set_result(None)
-        return math.inf
+        return self.client_events.pump(now, self.subscriptions, self.outbound)
 
     # -- frames (event loop) ----------------------------------------------------------------
 
@@ -314,7 +232,7 @@ class Session:
         nothing a frame holds can raise — a bad frame becomes a
         ``frame_rejected`` notice.
         """
-        self._last_activity = now
+        self.heartbeat.last_activity = now
         if not self._established:
             self._handshake(protocol.parse(frame), now)
             return
@@ -341,7 +259,7 @@ class Session:
             raise protocol.ProtocolError(f"expected connection_established, got {message.event}")
         self.socket_id, server_timeout = protocol.handshake(message)
         self._established = True
-        self._activity_timeout = min(self.options.activity_timeout, server_timeout or math.inf)
+        self.heartbeat.start(self.heartbeat.last_activity, server_timeout)
         self._set_state(State.CONNECTED)
         self.retime = True
         if self.options.signin:
@@ -422,7 +340,7 @@ class Session:
             self.notices.append(notices.member_removed(name, user_id, info))
         for user_id, info in added.items():
             self.notices.append(notices.member_added(name, user_id, info))
-        self._pump(self._last_activity)
+        self._pump(self.heartbeat.last_activity)
         self.retime = True
 
     def _on_subscription_error(self, message: Message) -> None:
@@ -496,7 +414,7 @@ class Session:
             "Pusher listener: subscription to %s refused (%s): %s", subscription.name, status, text
         )
         self.notices.append(notices.subscription_error(subscription.name, status, text))
-        self._pump(self._last_activity)
+        self._pump(self.heartbeat.last_activity)
         self.retime = True
 
     def _set_state(self, current: State) -> None:
