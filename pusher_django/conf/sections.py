@@ -3,7 +3,7 @@
 A section's field defaults are the defaults (``DEFAULTS`` is derived from
 them), and each field carries the :class:`Rule` its value must pass, so
 adding a setting is one line here: the system checks, the cached
-configuration and the README's defaults table cannot drift apart. A field
+configuration and the defaults cannot drift apart. A field
 ``activity_timeout`` is the key ``ACTIVITY_TIMEOUT``.
 """
 
@@ -119,9 +119,15 @@ CACHE_ALIAS = Rule(
 EVENT_ID_FIELD = Rule("pusher_django.E020", "a non-empty string or None", _optional(_text))
 
 
-def setting(default: T, rule: Rule, hint: str = "") -> T:
-    """A section field: its default, the rule its value must pass, and an optional fix."""
-    return field(default=default, metadata={"rule": rule, "hint": hint})
+def setting(default: T, rule: Rule, hint: str = "", *, key: str = "", secret: bool = False) -> T:
+    """A section field: its default, the rule its value must pass, and an optional fix.
+
+    ``key`` names the setting when it cannot be the field's name in capitals;
+    a ``secret`` (a URL with a password) stays out of ``repr``.
+    """
+    return field(
+        default=default, repr=not secret, metadata={"rule": rule, "hint": hint, "key": key}
+    )
 
 
 @dataclass(frozen=True)
@@ -169,9 +175,7 @@ class ListenerSettings:
     reconnect_backoff: float = setting(1.0, POSITIVE)  # first delay, doubled each time
     reconnect_backoff_max: float = setting(60.0, POSITIVE)
     client_events_per_second: int = setting(10, POSITIVE_INT)  # Pusher's limit per connection
-    lock_url: str | None = field(
-        default=None, repr=False, metadata={"rule": OPTIONAL_TEXT, "hint": ""}
-    )  # Redis URL for --lock (default: CELERY_BROKER_URL)
+    lock_url: str | None = setting(None, OPTIONAL_TEXT, secret=True)  # Redis for --lock
     lock_ttl: float = setting(15.0, POSITIVE)  # before a dead lock holder is replaced
     open_timeout: float = setting(10.0, POSITIVE)  # for the websocket handshake
 
@@ -215,7 +219,7 @@ class OutboxSettings:
 class WebhookSettings:
     """``PUSHER["WEBHOOKS"]``: verification and at-most-once dispatch."""
 
-    asynchronous: bool = field(default=False, metadata={"rule": FLAG, "hint": "", "key": "ASYNC"})
+    asynchronous: bool = setting(False, FLAG, key="ASYNC")  # verify, enqueue, answer at once
     max_age: float | None = setting(300.0, OPTIONAL_POSITIVE)  # older time_ms refused
     dedup_ttl: float = setting(600.0, POSITIVE)  # a handled event is remembered this long
     cache: str = setting(

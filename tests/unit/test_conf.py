@@ -80,10 +80,17 @@ def test_malformed_pusher_url(url, message):
 
 
 def test_secret_never_in_repr_or_errors(settings):
-    settings.PUSHER = {**GOOD, "SECRET": "topsecret", "ENCRYPTION_MASTER_KEY_BASE64": MASTER}
+    settings.PUSHER = {
+        **GOOD,
+        "SECRET": "topsecret",
+        "ENCRYPTION_MASTER_KEY_BASE64": MASTER,
+        "LISTENER": {"LOCK_URL": "redis://:lockpass@redis:6379/0"},
+    }
     text = repr(get_config())
     assert "topsecret" not in text
     assert MASTER not in text
+    assert "lockpass" not in text
+    assert "pong_timeout=30.0" in text  # the sections are there, only the secrets are not
     settings.PUSHER = {}
     settings.PUSHER_URL = "http://a:topsecret@h/apps/x1"
     with pytest.raises(PusherConfigurationError) as info:
