@@ -74,6 +74,7 @@ class Listener:
         self._wake = asyncio.Event()
         self._thread: threading.Thread | None = None
         self._connected = threading.Event()
+        self._closing: set[asyncio.Future[None]] = set()
 
     def __repr__(self) -> str:
         return f"<Listener {self.state.value} socket_id={self.socket_id} channels={self.channels}>"
@@ -191,7 +192,8 @@ class Listener:
         self._stop_event.set()
         if self._ws is not None:
             task = asyncio.ensure_future(self._ws.close())
-            task.add_done_callback(lambda _: None)
+            self._closing.add(task)  # the loop keeps only a weak reference to tasks
+            task.add_done_callback(self._closing.discard)
 
     async def _main(self) -> None:
         self._stop_event = asyncio.Event()
