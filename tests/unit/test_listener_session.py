@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
+import logging
 from dataclasses import replace
 from typing import Any
 
+import hypothesis
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import strategies as st
 
 from pusher_django import crypto, notices, signals
 from pusher_django.conf import get_config, parse_master_key
-from pusher_django.exceptions import ConnectionRefused, PusherValidationError
+from pusher_django.exceptions import ConnectionRefused, ProtocolError, PusherValidationError
 from pusher_django.listener import ListenerOptions, Session, State
 from pusher_django.listener.protocol import CloseAction
 from pusher_django.signing import channel_auth_token
@@ -359,3 +363,91 @@ def test_listener_and_webhook_build_the_same_keyword_arguments(settings: Any) ->
         from_webhook = EVENTS[name]({"name": name, **event})
         assert from_webhook.signal is from_listener.signal
         assert from_webhook.kwargs == {**from_listener.kwargs, "source": "webhook"}
+
+
+_frame_events = st.sampled_from(
+    [
+        "pusher:ping",
+        "pusher:pong",
+        "pusher:error",
+        "pusher:signin_success",
+        "pusher:subscription_error",
+        "pusher:cache_miss",
+        "pusher_internal:subscription_succeeded",
+        "pusher_internal:member_added",
+        "pusher_internal:member_removed",
+        "pusher_internal:subscription_count",
+        "pusher_internal:cache_miss",
+        "pusher:connection_established",
+        "client-x",
+        "tick",
+    ]
+)
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3)
+    ),
+    max_leaves=8,
+)
+_steps = st.lists(
+    st.one_of(
+        st.tuples(
+            st.just("frame"),
+            _frame_events,
+            st.sampled_from([None, "presence-a", "private-encrypted-b", "news", "elsewhere"]),
+            _json | _json.map(json.dumps),
+        ),
+        st.tuples(st.just("tick"), st.floats(0, 500)),
+        st.tuples(st.just("close"), st.sampled_from([None, 1006, 4100, 4200, 4201])),
+    ),
+    max_size=30,
+)
+
+
+@hypothesis.settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(steps=_steps)
+def test_no_sequence_of_frames_ticks_and_closes_breaks_the_session(
+    config: Any, steps: list[Any]
+) -> None:
+    """Hostile servers in any order: nothing raises, and the session's state stays coherent."""
+    session = make(config, "presence-a", "private-encrypted-b", "news")
+    connect(session)
+    now = 0.0
+    errors: list[logging.LogRecord] = []
+    handler = logging.Handler(logging.ERROR)
+    handler.emit = errors.append  # type: ignore[method-assign,assignment]
+    logging.getLogger("pusher_django.listener.session").addHandler(handler)
+    try:
+        _play(session, steps, now)
+    finally:
+        logging.getLogger("pusher_django.listener.session").removeHandler(handler)
+    assert errors == []  # every shape was handled, none merely caught by the guard
+    assert session.state in (State.CONNECTED, State.FAILED)
+    assert all(isinstance(m, dict) for m in session.known_members().values())
+
+
+def _play(session: Session, steps: list[Any], now: float) -> None:
+    for step in steps:
+        if step[0] == "frame":
+            _, event, channel, data = step
+            message: dict[str, Any] = {"event": event, "data": data}
+            if channel is not None:
+                message["channel"] = channel
+            now += 0.01
+            try:
+                session.receive(json.dumps(message), now)
+            except (ConnectionRefused, ProtocolError):
+                assert not session._established  # only a handshake may refuse
+                session.closed(None, "")
+                connect(session, now)
+        elif step[0] == "tick":
+            now += step[1]
+            assert session.tick(now) >= now
+        else:
+            assert session.closed(step[1], "") in set(CloseAction)
+            connect(session, now)
+        session.outbound.clear()
+        session.notices.clear()
