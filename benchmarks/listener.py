@@ -17,6 +17,7 @@ event, divided by the events received.
    producer processes trigger ``--events`` events in batches of 10; then the
    listener on an encrypted channel while pysher listens to a private one
    fed by the same batches.
+4. Memory through soketi: pusher_django's RSS over ``--memory-events``.
 
 Targets (issue #16): pusher_django at least 2x less CPU per event than pysher
 through soketi, 3x on the replay server; RSS growth at most 5 MB over 100,000
@@ -308,9 +309,7 @@ def replay(events: int, memory_events: int) -> None:
             client.ready()
             result = client.result()
             line(f"pusher_django, {channel}", result)
-            growth = result["rss_after"] - result["rss_before"]
-            verdict = "met" if growth <= 5 else "NOT met"
-            print(f"  RSS growth {growth:+.1f} MB (target <= 5 MB: {verdict})")
+            rss_growth(result)
     finally:
         server.terminate()
 
@@ -349,7 +348,13 @@ def produce(pusher: dict[str, Any], channels: list[str], events: int, producers:
         pool.starmap(_produce_part, [(pusher, channels, events // producers)] * producers)
 
 
-def through_soketi(events: int, producers: int) -> None:
+def rss_growth(result: dict[str, float]) -> None:
+    growth = result["rss_after"] - result["rss_before"]
+    verdict = "met" if growth <= 5 else "NOT met"
+    print(f"  RSS growth {growth:+.1f} MB (target <= 5 MB: {verdict})")
+
+
+def through_soketi(events: int, producers: int, memory_events: int) -> None:
     from tests.support.soketi import Soketi
 
     soketi = Soketi(name="bench-listener-soketi")
@@ -379,6 +384,13 @@ def through_soketi(events: int, producers: int) -> None:
         line("pusher_django, private-encrypted-bench", mine)
         line("pysher, private-bench2 (same batches)", other)
         ratio(mine, other, 2)
+        print(f"4. Memory through soketi: pusher_django over {memory_events} events")
+        ours = Client("pusher_django", pusher, "private-memory", memory_events)
+        ours.ready()
+        produce(pusher, ["private-memory"], memory_events, producers)
+        result = ours.result()
+        line("pusher_django, private-memory", result)
+        rss_growth(result)
     finally:
         soketi.stop()
 
@@ -395,7 +407,8 @@ def main() -> None:
     if not options.soketi_only:
         replay(events, options.memory_events)
     if not options.replay_only:
-        through_soketi(events, options.producers)
+        memory = options.memory_events - options.memory_events % (10 * options.producers)
+        through_soketi(events, options.producers, memory)
 
 
 if __name__ == "__main__":
