@@ -20,7 +20,7 @@ import contextlib
 import logging
 import math
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -137,7 +137,7 @@ class Listener:
         name, frame = self.session.publication(channel, event, data)
         future: concurrent.futures.Future[None] = concurrent.futures.Future()
         self.session.queue_publication(name, frame, future)
-        self._call_soon(self._wake.set)
+        self._call_soon()
         return future
 
     def run(self) -> None:
@@ -177,15 +177,16 @@ class Listener:
         except ListenerFailed as err:
             logger.error("Pusher listener stopped: %s", err)
 
-    def _call_soon(self, func: Any, *args: Any) -> None:
-        """Run ``func`` on the loop, then let the timer task send what it produced."""
+    def _call_soon(self, func: Callable[..., object] | None = None, *args: Any) -> None:
+        """Run ``func`` on the loop (if any), then let the timer task send what it produced."""
         loop = self._loop
         if loop is not None and not loop.is_closed():
             with contextlib.suppress(RuntimeError):  # closed between the check and the call
                 loop.call_soon_threadsafe(self._then_wake, func, *args)
 
-    def _then_wake(self, func: Any, *args: Any) -> None:
-        func(*args)
+    def _then_wake(self, func: Callable[..., object] | None, *args: Any) -> None:
+        if func is not None:
+            func(*args)
         self._wake.set()
 
     def _wake_stop(self) -> None:
@@ -275,7 +276,7 @@ class Listener:
             if pending:
                 dispatcher.extend(pending, wake=False)
                 pending.clear()
-                if wake_at is None or wake_at.cancelled() or wake_at.when() < clock():
+                if wake_at is None or wake_at.when() < clock():
                     wake_at = loop.call_later(DISPATCH_DELAY, dispatcher.wake)
                 if dispatcher.backlogged:
                     dispatcher.wake()

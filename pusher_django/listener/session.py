@@ -92,7 +92,6 @@ class Session:
         self.client_events = ClientEvents(config, options.client_events_per_second)
         self.heartbeat = Heartbeat(options.activity_timeout, options.pong_timeout)
         self._boxes: dict[str, nacl.secret.SecretBox] = {}
-        self._established = False
         self._last_error: tuple[int | None, str] | None = None
 
     # -- channels and publications (any thread) ---------------------------------------
@@ -139,7 +138,6 @@ class Session:
 
     def connecting(self) -> None:
         """A new connection is being opened."""
-        self._established = False
         self._last_error = None
         self.close_request = None
         self._set_state(State.CONNECTING)
@@ -195,7 +193,6 @@ class Session:
 
     def _lost(self) -> None:
         self.socket_id = None
-        self._established = False
         for subscription in list(self.subscriptions.values()):
             subscription.state = SubscriptionState.PENDING
 
@@ -207,7 +204,7 @@ class Session:
         Returns the time at which to call again.
         """
         heartbeat = self.heartbeat
-        if not self._established:
+        if self.state is not State.CONNECTED:
             return now + heartbeat.activity_timeout
         beat, deadline = heartbeat.check(now)
         if beat is Beat.PING:
@@ -233,7 +230,7 @@ class Session:
         ``frame_rejected`` notice.
         """
         self.heartbeat.last_activity = now
-        if not self._established:
+        if self.state is not State.CONNECTED:
             self._handshake(protocol.parse(frame), now)
             return
         event: str | None = None
@@ -258,8 +255,7 @@ class Session:
         if message.event != "pusher:connection_established":
             raise protocol.ProtocolError(f"expected connection_established, got {message.event}")
         self.socket_id, server_timeout = protocol.handshake(message)
-        self._established = True
-        self.heartbeat.start(self.heartbeat.last_activity, server_timeout)
+        self.heartbeat.start(now, server_timeout)
         self._set_state(State.CONNECTED)
         self.retime = True
         if self.options.signin:
@@ -273,7 +269,7 @@ class Session:
         if subscription is None:
             if not is_server_to_user(channel):
                 return
-            data = decode_data(message.raw_data)
+            data = message.data
         elif subscription.encrypted:
             try:
                 data = self._decrypt(channel, message.raw_data)

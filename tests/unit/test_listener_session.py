@@ -440,7 +440,7 @@ def _play(session: Session, steps: list[Any], now: float) -> None:
             try:
                 session.receive(json.dumps(message), now)
             except (ConnectionRefused, ProtocolError):
-                assert not session._established  # only a handshake may refuse
+                assert session.state is not State.CONNECTED  # only a handshake may refuse
                 session.closed(None, "")
                 connect(session, now)
         elif step[0] == "tick":
