@@ -125,8 +125,8 @@ def _listener_client(
     from django.test import override_settings
 
     from pusher_django import signals
-    from pusher_django.conf import get_config
-    from pusher_django.listener import Listener, ListenerOptions
+    from pusher_django.conf import ListenerSettings, get_config
+    from pusher_django.listener import Listener
 
     sink = Sink(events, path)
     subscribed = threading.Event()
@@ -137,7 +137,7 @@ def _listener_client(
         lambda sender, **kw: subscribed.set(), weak=False, dispatch_uid="bench-sub"
     )
     with override_settings(PUSHER=pusher):
-        listener = Listener([channel], options=ListenerOptions(signin=False), config=get_config())
+        listener = Listener([channel], options=ListenerSettings(signin=False), config=get_config())
     listener.start()
     measure(sink, subscribed, pipe)
     listener.stop()

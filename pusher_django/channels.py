@@ -36,10 +36,6 @@ class ChannelKind(Enum):
     PUBLIC = ""
 
     @property
-    def prefix(self) -> str:
-        return self.value
-
-    @property
     def needs_auth(self) -> bool:
         return self not in (ChannelKind.PUBLIC, ChannelKind.CACHE)
 
@@ -104,7 +100,7 @@ def validate_channel_name(name: object, *, allow_server_to_user: bool = False) -
             f"Invalid channel name {name!r}: only letters, digits and _ - = @ , . ; are allowed."
         )
     kind = channel_kind(name)
-    if kind is not ChannelKind.PUBLIC and len(name) == len(kind.prefix):
+    if kind is not ChannelKind.PUBLIC and len(name) == len(kind.value):
         raise PusherValidationError(f"Channel name {name!r} is only a prefix.")
     return name
 

@@ -16,7 +16,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 
 from . import crypto, safe_json
 from .channels import is_encrypted
-from .exceptions import PusherValidationError
+from .exceptions import PusherValidationError, UnsafeJSON
 
 
 def serialize(data: Any) -> str:
@@ -87,6 +87,6 @@ def decode_data(data: Any) -> Any:
     if isinstance(data, str):
         try:
             return safe_json.loads(data)
-        except safe_json.UnsafeJSON:
+        except UnsafeJSON:
             return data
     return data

@@ -15,7 +15,7 @@ import json
 import math
 from typing import Any
 
-from .exceptions import UnsafeJSON as UnsafeJSON  # noqa: PLC0414 (public here too)
+from .exceptions import UnsafeJSON
 
 #: Deeper than anything Pusher or an application sends; far below Python's recursion limit.
 MAX_DEPTH = 64

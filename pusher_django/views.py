@@ -33,7 +33,13 @@ from .authorization import get_policy, user_id_for
 from .channels import channel_kind, validate_channel_name
 from .client import get_client
 from .conf import get_config
-from .exceptions import PusherConfigurationError, PusherValidationError
+from .exceptions import (
+    PusherConfigurationError,
+    PusherValidationError,
+    UnsafeJSON,
+    WebhookAuthenticationError,
+    WebhookFormatError,
+)
 from .history import DEFAULT_LIMIT as DEFAULT_HISTORY
 from .history import MAX_LIMIT as MAX_HISTORY
 from .history import events_after
@@ -73,7 +79,7 @@ def _fields(request: HttpRequest) -> Mapping[str, Any]:
                 raise PusherValidationError("The JSON body must be an object.")
             return data
         return request.POST
-    except safe_json.UnsafeJSON as err:
+    except UnsafeJSON as err:
         raise PusherValidationError("The request body is not valid JSON.") from err
     except (MultiPartParserError, UnicodeDecodeError, ValueError) as err:
         raise PusherValidationError("The request body cannot be read.") from err
@@ -325,10 +331,10 @@ def webhook(request: HttpRequest) -> JsonResponse:
         )
     except PusherConfigurationError as err:
         return unavailable("webhook", err)
-    except webhooks.WebhookAuthenticationError as err:
+    except WebhookAuthenticationError as err:
         logger.warning("Pusher webhook refused: %s", err)
         return error(str(err), 401)
-    except webhooks.WebhookFormatError as err:
+    except WebhookFormatError as err:
         logger.warning("Pusher webhook malformed: %s", err)
         return error(str(err), 400)
     answer: dict[str, Any] = {"ok": True}

@@ -23,8 +23,7 @@ from django.core.cache import caches
 from . import notices, safe_json
 from .channels import validate_channel_name
 from .conf import get_config
-from .exceptions import WebhookAuthenticationError as WebhookAuthenticationError  # noqa: PLC0414
-from .exceptions import WebhookFormatError as WebhookFormatError  # noqa: PLC0414
+from .exceptions import UnsafeJSON, WebhookAuthenticationError, WebhookFormatError
 from .notices import Notice
 from .payloads import decode_data
 from .signals import WEBHOOK
@@ -146,17 +145,17 @@ def _decode(body: bytes) -> tuple[Any, list[Any] | None]:
     """
     try:
         return safe_json.loads(body, max_bytes=MAX_BODY_BYTES), None
-    except safe_json.UnsafeJSON as err:
+    except UnsafeJSON as err:
         whole = err
     try:
         members, items = safe_json.split_array(body.decode("utf-8"), "events")
-    except (safe_json.UnsafeJSON, UnicodeDecodeError):
+    except (UnsafeJSON, UnicodeDecodeError):
         raise WebhookFormatError(f"The webhook body is not valid JSON ({whole}).") from whole
     events: list[Any] = []
     for item in items:
         try:
             events.append(safe_json.loads(item))
-        except safe_json.UnsafeJSON as err:
+        except UnsafeJSON as err:
             events.append(_Undecodable(str(err)))
     return members, events
 

@@ -162,7 +162,7 @@ class UsersSettings:
 
 @dataclass(frozen=True)
 class ListenerSettings:
-    """``PUSHER["LISTENER"]``: the ``pusher_listen`` connection (also :class:`ListenerOptions`)."""
+    """``PUSHER["LISTENER"]``: the ``pusher_listen`` connection (also :class:`ListenerSettings`)."""
 
     channels: tuple[str, ...] = setting(
         (), CHANNEL_LIST, "Set PUSHER['LISTENER']['CHANNELS'] = ['presence-room-1', ...]."

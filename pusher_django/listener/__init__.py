@@ -11,7 +11,6 @@ from __future__ import annotations
 from pusher_django.exceptions import ListenerFailed
 
 from .core import Listener
-from .options import ListenerOptions
 from .session import Session, State
 
-__all__ = ["Listener", "ListenerFailed", "ListenerOptions", "Session", "State"]
+__all__ = ["Listener", "ListenerFailed", "Session", "State"]

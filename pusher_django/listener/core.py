@@ -26,13 +26,12 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
-from pusher_django.conf import PusherConfig, get_config
+from pusher_django.conf import ListenerSettings, PusherConfig, get_config
 from pusher_django.exceptions import ConnectionRefused, ListenerFailed, ProtocolError
 
 from . import protocol
 from .backoff import Backoff
 from .dispatcher import Dispatcher
-from .options import ListenerOptions
 from .protocol import CloseAction
 from .session import Session, State
 
@@ -53,11 +52,11 @@ class Listener:
         self,
         channels: Iterable[str] = (),
         *,
-        options: ListenerOptions | None = None,
+        options: ListenerSettings | None = None,
         config: PusherConfig | None = None,
         dispatch: bool = True,
     ) -> None:
-        self.options = options if options is not None else ListenerOptions.from_settings()
+        self.options = options if options is not None else ListenerSettings.from_settings()
         self.config = config if config is not None else get_config()
         self.session = Session(self.options, self.config, channels)
         self.dispatcher = Dispatcher(Listener)

@@ -26,6 +26,7 @@ import redis
 from redis.exceptions import LockError, RedisError
 
 from pusher_django import notices, safe_json, signals
+from pusher_django.exceptions import UnsafeJSON
 
 from .core import Listener
 
@@ -49,7 +50,7 @@ class MemberLedger:
             try:
                 name = user_id.decode() if isinstance(user_id, bytes) else str(user_id)
                 members[name] = safe_json.loads(info)
-            except (safe_json.UnsafeJSON, UnicodeDecodeError):
+            except (UnsafeJSON, UnicodeDecodeError):
                 logger.warning("Pusher listener: ledger entry of %s is unreadable", channel)
         return members
 

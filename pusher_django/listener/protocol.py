@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from pusher_django import __version__, safe_json
-from pusher_django.exceptions import ProtocolError as ProtocolError  # noqa: PLC0414
+from pusher_django.exceptions import ProtocolError, UnsafeJSON
 from pusher_django.payloads import decode_data
 
 PROTOCOL_VERSION = 7
@@ -76,7 +76,7 @@ def parse(frame: str | bytes) -> Message:
         raise ProtocolError("binary frames are not part of the Pusher protocol")
     try:
         payload = safe_json.loads(frame, max_bytes=MAX_FRAME_BYTES)
-    except safe_json.UnsafeJSON as err:
+    except UnsafeJSON as err:
         raise ProtocolError(f"frame refused ({err}): {frame[:80]!r}") from err
     if not isinstance(payload, dict) or not isinstance(payload.get("event"), str):
         raise ProtocolError(f"frame has no event name: {frame[:80]!r}")

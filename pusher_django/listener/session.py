@@ -34,6 +34,7 @@ from pusher_django.conf import ListenerSettings, PusherConfig
 from pusher_django.crypto import decrypt, shared_secret
 from pusher_django.exceptions import (
     ConnectionRefused,
+    ProtocolError,
     PusherEncryptionError,
     PusherValidationError,
 )
@@ -241,7 +242,7 @@ class Session:
                 self._system_event(message)
             else:
                 self._channel_event(message)
-        except protocol.ProtocolError as err:
+        except ProtocolError as err:
             logger.warning("Pusher listener: ignoring a frame: %s", err)
             self.notices.append(notices.frame_rejected(None, str(err)))
         except Exception as err:
@@ -253,7 +254,7 @@ class Session:
             code, text = protocol.error_details(message)
             raise ConnectionRefused(code, text)
         if message.event != "pusher:connection_established":
-            raise protocol.ProtocolError(f"expected connection_established, got {message.event}")
+            raise ProtocolError(f"expected connection_established, got {message.event}")
         self.socket_id, server_timeout = protocol.handshake(message)
         self.heartbeat.start(now, server_timeout)
         self._set_state(State.CONNECTED)

@@ -18,11 +18,6 @@ from .events import OutgoingEvent, make_event
 from .writer import write
 
 
-def send_after_commit(events: Iterable[OutgoingEvent], using: str | None = None) -> None:
-    """Send ``events`` (from :func:`make_event`) once the current transaction commits."""
-    write(list(events), using)
-
-
 def trigger_on_commit(
     channels: str | Iterable[str],
     event: str,
@@ -40,4 +35,4 @@ def trigger_on_commit(
     write([make_event(name, event, data, socket_id) for name in names], using)
 
 
-__all__ = ["OutgoingEvent", "make_event", "send_after_commit", "trigger_on_commit"]
+__all__ = ["OutgoingEvent", "make_event", "trigger_on_commit"]

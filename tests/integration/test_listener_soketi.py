@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from pusher_django.client import get_client
-from pusher_django.conf import get_config
-from pusher_django.listener import Listener, ListenerOptions
+from pusher_django.conf import ListenerSettings, get_config
+from pusher_django.listener import Listener
 from pusher_django.listener.leader import LeaderLock
 from tests.support.auth import local_authorizer
 from tests.support.processes import ROOT, log_path
@@ -37,7 +37,7 @@ def listen() -> Iterator[Callable[..., Listener]]:
     started: list[Listener] = []
 
     def make(*channels: str, connect: bool = True, **opts: Any) -> Listener:
-        options = ListenerOptions(**{"reconnect_backoff": 0.2, "reconnect_backoff_max": 1, **opts})
+        options = ListenerSettings(**{"reconnect_backoff": 0.2, "reconnect_backoff_max": 1, **opts})
         listener = Listener(channels, options=options, config=get_config())
         started.append(listener)
         if connect:
@@ -98,7 +98,7 @@ def test_reconnects_after_a_server_restart_and_reports_who_joined_meanwhile(
     listener = None
     try:
         settings.PUSHER = own.pusher_settings()
-        options = ListenerOptions(reconnect_backoff=0.2, reconnect_backoff_max=0.5)
+        options = ListenerSettings(reconnect_backoff=0.2, reconnect_backoff_max=0.5)
         listener = Listener(["presence-restart"], options=options, config=get_config())
         listener.start()
         recorder.wait_for("subscription_succeeded", channel="presence-restart")

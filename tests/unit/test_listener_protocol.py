@@ -7,10 +7,11 @@ import random
 
 import pytest
 
+from pusher_django.exceptions import ProtocolError
 from pusher_django.listener import protocol
 from pusher_django.listener.backoff import Backoff
 from pusher_django.listener.pacing import RateWindow
-from pusher_django.listener.protocol import CloseAction, ProtocolError
+from pusher_django.listener.protocol import CloseAction
 from pusher_django.listener.subscriptions import Subscription, presence_members
 
 

@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 
 from pusher_django import crypto, signals
-from pusher_django.conf import get_config, parse_master_key
+from pusher_django.conf import ListenerSettings, get_config, parse_master_key
 from pusher_django.exceptions import PusherValidationError
-from pusher_django.listener import Listener, ListenerFailed, ListenerOptions, Session, State
+from pusher_django.listener import Listener, ListenerFailed, Session, State
 from tests.support.scripted_server import Conn, ScriptedServer
 from tests.support.signals import SignalRecorder, record_signals
 
@@ -34,8 +34,8 @@ def recorder() -> Iterator[SignalRecorder]:
 
 def make_listener(server: ScriptedServer, settings: Any, *channels: str, **opts: Any) -> Listener:
     settings.PUSHER = server.settings()
-    base = ListenerOptions.from_settings(channels)
-    options = ListenerOptions(**{**base.__dict__, "signin": False, **opts})
+    base = ListenerSettings.from_settings(channels)
+    options = ListenerSettings(**{**base.__dict__, "signin": False, **opts})
     return Listener(options=options, config=get_config())
 
 
@@ -445,7 +445,7 @@ def test_client_events_are_paced_to_the_rate_limit_and_kept_in_order(settings: A
 
 def test_publish_refuses_public_channels_unjoined_channels_and_oversize_data(settings: Any) -> None:
     settings.PUSHER = {**ScriptedServer().settings()}
-    listener = Listener(["private-chat", "news"], options=ListenerOptions(), config=get_config())
+    listener = Listener(["private-chat", "news"], options=ListenerSettings(), config=get_config())
     with pytest.raises(PusherValidationError, match="only allowed on private and presence"):
         listener.publish("news", "x", {})
     with pytest.raises(PusherValidationError, match="subscribe"):

@@ -18,9 +18,9 @@ from hypothesis import HealthCheck, given
 from hypothesis import strategies as st
 
 from pusher_django import crypto, notices, signals
-from pusher_django.conf import get_config, parse_master_key
+from pusher_django.conf import ListenerSettings, get_config, parse_master_key
 from pusher_django.exceptions import ConnectionRefused, ProtocolError, PusherValidationError
-from pusher_django.listener import ListenerOptions, Session, State
+from pusher_django.listener import Session, State
 from pusher_django.listener.protocol import CloseAction
 from pusher_django.signing import channel_auth_token
 
@@ -34,7 +34,7 @@ def config(settings: Any) -> Any:
 
 
 def make(config: Any, *channels: str, **options: Any) -> Session:
-    base = replace(ListenerOptions(), signin=False, activity_timeout=30.0, pong_timeout=5.0)
+    base = replace(ListenerSettings(), signin=False, activity_timeout=30.0, pong_timeout=5.0)
     return Session(replace(base, **options), config, channels)
 
 

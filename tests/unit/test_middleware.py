@@ -10,7 +10,7 @@ from django.test import RequestFactory
 from pusher_django.client import PusherClient
 from pusher_django.conf import get_config
 from pusher_django.middleware import SocketIdMiddleware
-from pusher_django.sockets import current_socket_id, include_sender
+from pusher_django.sender_exclusion import current_socket_id, include_sender
 
 from .test_client import RecordingTransport
 

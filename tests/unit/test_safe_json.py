@@ -12,9 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pusher_django import safe_json
+from pusher_django.exceptions import ProtocolError, UnsafeJSON
 from pusher_django.listener import protocol
 from pusher_django.payloads import decode_data
-from pusher_django.safe_json import UnsafeJSON
 
 json_values = st.recursive(
     st.none()
@@ -94,12 +94,12 @@ def test_split_array_keeps_good_items_next_to_a_bad_one() -> None:
 def test_frames_and_event_data_never_raise_unexpectedly(text: str | bytes) -> None:
     try:
         message = protocol.parse(text)
-    except protocol.ProtocolError:
+    except ProtocolError:
         return
     assert isinstance(message.event, str)
     decode_data(message.raw_data)
     protocol.error_details(message)
-    with contextlib.suppress(protocol.ProtocolError):
+    with contextlib.suppress(ProtocolError):
         protocol.handshake(message)
 
 
@@ -114,7 +114,7 @@ def test_frames_and_event_data_never_raise_unexpectedly(text: str | bytes) -> No
 )
 def test_a_handshake_with_an_unusable_socket_id_is_a_protocol_error(data: dict[str, Any]) -> None:
     message = protocol.Message("pusher:connection_established", data=data)
-    with pytest.raises(protocol.ProtocolError, match="socket_id"):
+    with pytest.raises(ProtocolError, match="socket_id"):
         protocol.handshake(message)
 
 
@@ -168,11 +168,11 @@ frame_values = st.fixed_dictionaries(
     )
 )
 def test_no_frame_escapes_the_listeners_guard(text: str) -> None:
-    from pusher_django.conf import get_config
-    from pusher_django.listener import ListenerOptions, Session
+    from pusher_django.conf import ListenerSettings, get_config
+    from pusher_django.listener import Session
 
     session = Session(
-        ListenerOptions.from_settings(),
+        ListenerSettings.from_settings(),
         get_config(),
         ["presence-fz", "private-encrypted-fz", "private-fz"],
     )
