@@ -41,6 +41,9 @@ if [ "${PUSHER_DJANGO_POSTGRES:-0}" = "1" ]; then
   fi
 fi
 
+# mysqlclient (MariaDB driver in requirements.txt) builds against these
+apt_install libmariadb-dev pkg-config
+
 PYTHON="${PYTHON:-python3}"
 if [ ! -x .venv/bin/python ]; then
   log "creating .venv with $($PYTHON --version)"
