@@ -49,6 +49,7 @@ class Delivery(models.Model):
         verbose_name = _("delivery")
         verbose_name_plural = _("deliveries")
         ordering = ("-id",)
+        permissions = [("view_delivery_data", _("Can see event data of deliveries"))]
         indexes = [
             models.Index(fields=["status", "id"], name="pusher_dlv_queue"),
             models.Index(fields=["channel", "status", "id"], name="pusher_dlv_channel"),
