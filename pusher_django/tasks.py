@@ -159,7 +159,7 @@ def deliver_outbox(using: str = "default") -> int:
 @shared_task(name="pusher_django.relay_outbox", **_OUTBOX_TASK)
 def relay_outbox(using: str = "default") -> int:
     """For Celery beat: deliver what a lost hand-off left, prune, warn about a backlog."""
-    from .outbox.relay import relay_pass
+    from .outbox.runner import relay_pass
 
     return relay_pass(using).sent
 

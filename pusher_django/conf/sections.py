@@ -208,6 +208,7 @@ class OutboxSettings:
         0.0, NON_NEGATIVE, "Set it to 0 (merge within one transaction only) or a few seconds."
     )
     backlog_warning: float = setting(60.0, POSITIVE)  # an older pending row is a warning
+    max_age: float = setting(86400.0, POSITIVE)  # transient failures retried until this old
     id_field: str | None = setting(
         "_pusher_id",
         EVENT_ID_FIELD,

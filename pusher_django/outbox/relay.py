@@ -28,7 +28,7 @@ from pusher_django.client import MAX_BATCH_EVENTS, PusherClient, get_client, sen
 from pusher_django.conf import get_config
 from pusher_django.exceptions import PusherConfigurationError, PusherError, PusherTransientError
 from pusher_django.models import Delivery
-from pusher_django.retry import max_retries, retry_delay
+from pusher_django.retry import retry_delay
 
 from .events import id_field, wire_data
 
@@ -199,14 +199,17 @@ def _release(rows: Sequence[Delivery], using: str, token: Any) -> None:
 
 
 def _fail(rows: Sequence[Delivery], error: str, using: str, token: Any, report: Report) -> None:
+    # Never the data: on an encrypted channel it is the plaintext the encryption protects.
     for row in rows:
         logger.error(
-            "Outbox event #%s %r on %r is dead-lettered (retry it in the admin): %s; data: %.500s",
+            "Outbox event #%s %r on %r (%d bytes of data) is dead-lettered "
+            "(`manage.py pusher_outbox retry --ids %s` or the admin retries it): %s",
             row.pk,
             row.name,
             row.channel,
+            len(row.data.encode()),
+            row.pk,
             error,
-            row.data,
         )
         report.failures.append(f"#{row.pk}: {error}")
     report.failed += _mine(rows, using, token).update(
@@ -218,19 +221,29 @@ def _fail(rows: Sequence[Delivery], error: str, using: str, token: Any, report: 
     )
 
 
+#: Backoff grows as 2**attempts up to its cap; past this the cap is reached anyway.
+_MAX_BACKOFF_EXPONENT = 32
+
+
 def _defer(
     rows: Sequence[Delivery], error: PusherTransientError, using: str, token: Any, report: Report
 ) -> None:
-    """Put rows back with a backoff; rows out of retries are dead-lettered instead."""
-    limit = max_retries()
-    exhausted = [row for row in rows if row.attempts + 1 > limit]
-    if exhausted:
-        _fail(exhausted, f"gave up after {limit} retries: {error}", using, token, report)
-    again = [row for row in rows if row.attempts + 1 <= limit]
+    """Put rows back with a capped backoff; rows older than ``OUTBOX["MAX_AGE"]`` fail instead.
+
+    An outage of any length loses nothing younger than MAX_AGE: the number of
+    attempts does not count (``CELERY["MAX_RETRIES"]`` governs tasks, not rows).
+    """
+    max_age = get_config().outbox.max_age
+    now = timezone.now()
+    expired = {row.pk for row in rows if (now - row.created_at).total_seconds() >= max_age}
+    if expired:
+        reason = f"gave up after {max_age:g} s (OUTBOX['MAX_AGE']): {error}"
+        _fail([row for row in rows if row.pk in expired], reason, using, token, report)
+    again = [row for row in rows if row.pk not in expired]
     if not again:
         return
     attempts = max(row.attempts for row in again)
-    delay = retry_delay(attempts, error)
+    delay = retry_delay(min(attempts, _MAX_BACKOFF_EXPONENT), error)
     logger.warning(
         "Outbox: %d event(s) not sent (%s); retry %d in %.1f s",
         len(again),
@@ -241,7 +254,7 @@ def _defer(
     report.deferred += _mine(again, using, token).update(
         attempts=F("attempts") + 1,
         error=str(error)[:2000],
-        available_at=timezone.now() + timedelta(seconds=delay),
+        available_at=now + timedelta(seconds=delay),
         lease_token=None,
         lease_until=None,
     )
@@ -316,11 +329,3 @@ def retry(ids: Sequence[int], using: str | None = None) -> int:
         .filter(id__in=list(ids), status=FAILED)
         .update(status=PENDING, attempts=0, available_at=timezone.now(), error="")
     )
-
-
-def relay_pass(using: str | None = None) -> Report:
-    """One relay pass: deliver what is due, prune, warn about an old backlog."""
-    report = deliver(using)
-    prune(using)
-    warn_if_behind(using)
-    return report

@@ -269,27 +269,57 @@ def test_unbroken_runs_stop_at_a_row_someone_else_holds() -> None:
 # -- sending, retries, dead letters (Pusher is a closed port here) ------------------------------
 
 
-def test_unreachable_pusher_defers_with_backoff_then_dead_letters(
+def test_unreachable_pusher_defers_with_backoff_then_dead_letters_past_max_age(
     settings: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
-    settings.PUSHER = {**settings.PUSHER, "CELERY": {"MAX_RETRIES": 1, "RETRY_BACKOFF": 0}}
-    trigger_on_commit("private-a", "secret-plan", {"step": 1})
-    report = relay.deliver()
-    row = Delivery.objects.get()
-    assert (report.deferred, row.status, row.attempts, row.lease_token) == (1, PENDING, 1, None)
-    assert "Could not reach Pusher" in row.error
-    assert report.next_due is not None
-    with caplog.at_level(logging.ERROR, logger="pusher_django"):
+    settings.PUSHER = {
+        **settings.PUSHER,
+        "CELERY": {"MAX_RETRIES": 1, "RETRY_BACKOFF": 0},
+        "OUTBOX": {"MAX_AGE": 60},
+    }
+    trigger_on_commit("private-encrypted-a", "secret-plan", {"step": "attack at dawn"})
+    for attempt in range(1, 4):  # MAX_RETRIES does not count for outbox rows
+        report = relay.deliver()
+        row = Delivery.objects.get()
+        assert (report.deferred, row.status, row.attempts) == (1, PENDING, attempt)
+        assert row.lease_token is None
+        assert "Could not reach Pusher" in row.error
+        assert report.next_due is not None
+    Delivery.objects.update(created_at=timezone.now() - timedelta(seconds=61))
+    with caplog.at_level(logging.DEBUG, logger="pusher_django"):
         report = relay.deliver()
     row.refresh_from_db()
-    assert (report.failed, row.status, row.attempts) == (1, FAILED, 2)
-    assert "gave up after 1 retries" in row.error
-    assert f"#{row.pk} 'secret-plan' on 'private-a'" in caplog.text
-    assert '{"step":1}' in caplog.text  # the event can be rebuilt from the log alone
+    assert (report.failed, row.status, row.attempts) == (1, FAILED, 4)
+    assert "gave up after 60 s (OUTBOX['MAX_AGE'])" in row.error
+    assert f"#{row.pk} 'secret-plan' on 'private-encrypted-a' (25 bytes of data)" in caplog.text
+    assert "attack at dawn" not in caplog.text  # encrypted data never reaches a log
     assert relay.next_due() is None
     assert relay.retry([row.pk]) == 1
     row.refresh_from_db()
     assert (row.status, row.attempts, row.error) == (PENDING, 0, "")
+
+
+def test_no_channels_data_reaches_the_logs(caplog: pytest.LogCaptureFixture) -> None:
+    """Plain channels too: one rule for every channel is the one that cannot be got wrong."""
+    trigger_on_commit("private-a", "e", {"card": "4111-1111"})
+    with caplog.at_level(logging.DEBUG, logger="pusher_django"):
+        relay.deliver()
+        old = timezone.now() - timedelta(days=2)
+        Delivery.objects.update(created_at=old, available_at=old)
+        relay.deliver()
+    assert Delivery.objects.get().status == FAILED
+    assert "4111" not in caplog.text
+
+
+def test_a_long_outage_keeps_the_backoff_capped(settings: Any) -> None:
+    """Thousands of attempts must not overflow the exponential backoff."""
+    settings.PUSHER = {**settings.PUSHER, "CELERY": {"RETRY_BACKOFF_MAX": 30}}
+    add("private-a", attempts=5000)
+    before = timezone.now()
+    report = relay.deliver()
+    row = Delivery.objects.get()
+    assert (report.deferred, row.status, row.attempts) == (1, PENDING, 5001)
+    assert row.available_at <= before + timedelta(seconds=31)
 
 
 def test_prune_keeps_recent_and_unsent_rows(settings: Any) -> None:
@@ -328,10 +358,19 @@ def test_command_status_prune_and_once(capsys: pytest.CaptureFixture[str]) -> No
 def test_outbox_settings_are_checked(settings: Any) -> None:
     settings.PUSHER = {
         **settings.PUSHER,
-        "OUTBOX": {"LEASE": "x", "COALESCE_WINDOW": -1, "ID_FIELD": "", "CLAIM_SIZE": 0},
+        "OUTBOX": {
+            "LEASE": "x",
+            "COALESCE_WINDOW": -1,
+            "ID_FIELD": "",
+            "CLAIM_SIZE": 0,
+            "MAX_AGE": 0,
+        },
     }
-    ids = sorted(p.id for p in find_problems() if "OUTBOX" in p.message)
+    problems = [p for p in find_problems() if "OUTBOX" in p.message]
+    assert any("MAX_AGE" in p.message for p in problems)
+    ids = sorted(p.id for p in problems)
     assert ids == [
+        "pusher_django.E017",
         "pusher_django.E017",
         "pusher_django.E017",
         "pusher_django.E019",
