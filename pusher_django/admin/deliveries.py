@@ -5,6 +5,11 @@ read-only (their content is what was committed); staff with
 ``change_delivery`` may retry failed rows and those with
 ``delete_delivery`` may discard rows. The pending/failed counts and the age
 of the backlog sit above the list.
+
+Event data is the plaintext of encrypted channels too, so it is shown only
+with ``view_delivery_data`` (list and detail) and never searched or filtered
+on: a lookup such as ``?data__contains=`` would answer yes or no about
+hidden data.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
+from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
@@ -20,11 +26,20 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from pusher_django.models import Delivery
 from pusher_django.outbox import relay
+from pusher_django.outbox.requeue import requeue
 
 if TYPE_CHECKING:
     _ModelAdmin = admin.ModelAdmin[Delivery]
 else:
     _ModelAdmin = admin.ModelAdmin
+
+
+DATA_PERMISSION = "pusher_django.view_delivery_data"
+MASK = gettext_lazy("hidden (needs the permission “Can see event data of deliveries”)")
+
+
+def sees_data(request: HttpRequest) -> bool:
+    return request.user.has_perm(DATA_PERMISSION)
 
 
 class ChannelFilter(admin.SimpleListFilter):
@@ -66,7 +81,7 @@ class DeliveryAdmin(_ModelAdmin):
         "status",
         "channel",
         "name",
-        "data",
+        "event_data",
         "socket_id",
         "attempts",
         "error",
@@ -79,6 +94,32 @@ class DeliveryAdmin(_ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def get_list_display(self, request: HttpRequest) -> Any:
+        columns = super().get_list_display(request)
+        return (*columns, "data_preview") if sees_data(request) else columns
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Delivery | None = None) -> Any:
+        fields = super().get_readonly_fields(request, obj)
+        return tuple("data" if f == "event_data" and sees_data(request) else f for f in fields)
+
+    def get_fields(self, request: HttpRequest, obj: Delivery | None = None) -> Any:
+        return self.get_readonly_fields(request, obj)
+
+    def lookup_allowed(self, lookup: str, value: Any, request: HttpRequest | None = None) -> bool:
+        if lookup.split(LOOKUP_SEP, 1)[0] == "data":
+            return False
+        if request is None:  # Django 4.2 passes no request
+            return super().lookup_allowed(lookup, value)  # type: ignore[call-arg]
+        return super().lookup_allowed(lookup, value, request)
+
+    @admin.display(description=gettext_lazy("data"))
+    def event_data(self, obj: Delivery) -> str:
+        return str(MASK)
+
+    @admin.display(description=gettext_lazy("data"))
+    def data_preview(self, obj: Delivery) -> str:
+        return obj.data if len(obj.data) <= 80 else obj.data[:79] + "…"
 
     @admin.display(description=gettext_lazy("last error"), ordering="error")
     def short_error(self, obj: Delivery) -> str:
@@ -96,16 +137,7 @@ class DeliveryAdmin(_ModelAdmin):
         description=gettext_lazy("Retry the selected failed deliveries"), permissions=["change"]
     )
     def retry_deliveries(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
-        ids = list(queryset.filter(status=Delivery.Status.FAILED).values_list("id", flat=True))
-        count = relay.retry(ids)
-        if count:
-            from pusher_django import tasks
-
-            tasks.enqueue_or_run(
-                tasks.deliver_outbox,
-                queryset.db,
-                fallback=lambda: relay.deliver(queryset.db, max_rounds=1),
-            )
+        count = requeue(queryset).count
         self.message_user(
             request,
             ngettext(
