@@ -81,8 +81,10 @@ LOGGING = {
     "loggers": {"pusher_django": {"level": "DEBUG", "handlers": [], "propagate": True}},
 }
 
-# Redis database 11 is this suite's broker; a test worker reads its own queue.
-CELERY_BROKER_URL = os.environ.get("TEST_CELERY_BROKER", "redis://127.0.0.1:6379/11")
+# Redis database 11 is this suite's broker unless TEST_CELERY_BROKER names another (the
+# matrix runs the Celery tests on RabbitMQ too: amqp://guest:guest@127.0.0.1:5672//);
+# a test worker reads its own queue.
+CELERY_BROKER_URL = os.environ.get("TEST_CELERY_BROKER") or "redis://127.0.0.1:6379/11"
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -94,7 +96,7 @@ if os.environ.get("TEST_PUSHER_URL"):  # inside the Celery worker started by the
         "TIMEOUT": 2,
         "CELERY": {
             "QUEUE": os.environ.get("TEST_CELERY_QUEUE"),
-            "MAX_RETRIES": 100,
+            "MAX_RETRIES": int(os.environ.get("TEST_CELERY_MAX_RETRIES", "100")),
             "RETRY_BACKOFF": 0.2,
             "RETRY_BACKOFF_MAX": 1.0,
         },

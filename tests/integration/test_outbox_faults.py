@@ -25,7 +25,7 @@ from pusher_django.outbox.writer import capturing
 from tests.support.auth import local_authorizer
 from tests.support.django_env import django_env
 from tests.support.processes import ROOT, free_port, log_path, stop_process
-from tests.support.worker import CeleryWorker
+from tests.support.worker import CeleryWorker, unreachable_broker
 from tests.testapp.models import Room
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -94,7 +94,7 @@ def test_broker_and_pusher_down_at_commit_then_the_relay_delivers_in_order(
     room, client = subscribe()
     broadcasting.down = True
     went_down = time.monotonic()
-    no_broker = {**env, "TEST_CELERY_BROKER": f"redis://127.0.0.1:{free_port()}/11"}
+    no_broker = {**env, "TEST_CELERY_BROKER": unreachable_broker()}
     web(no_broker, room.pk, 20, 10, "down")
     assert pending() == 20
     assert broadcasting.refused > 0  # the inline fallback tried Pusher and was refused
@@ -167,6 +167,43 @@ def test_a_worker_sigkilled_mid_stream_loses_nothing(
     ids = [data["_pusher_id"] for data in received(client)]
     assert len(set(ids)) == 200  # every event carries its stable id, duplicates included
     assert pending() == 0
+
+
+def test_a_30_second_outage_with_max_retries_2_loses_nothing(
+    subscribe: Any, broadcasting: Any, settings: Any, test_database: str, record_property: Any
+) -> None:
+    """20 transactions of 10 events while the API refuses every connection for 30 s.
+
+    The worker allows ``CELERY["MAX_RETRIES"]`` 2: before OUTBOX["MAX_AGE"]
+    that dead-lettered all 200 events within seconds of the outage starting.
+    """
+    queue = f"pusher-outage-{free_port()}"
+    settings.PUSHER = {**settings.PUSHER, "CELERY": {"QUEUE": queue}}
+    room, client = subscribe()
+    worker = CeleryWorker(
+        broadcasting.port, test_database, queue=queue, TEST_CELERY_MAX_RETRIES="2"
+    )
+    try:
+        broadcasting.down = True
+        went_down = time.monotonic()
+        for batch in range(20):
+            with transaction.atomic():
+                for n in range(10):
+                    Message_create(room, f"o{batch * 10 + n}")
+        time.sleep(max(0.0, 30 - (time.monotonic() - went_down)))
+        refused = broadcasting.refused
+        assert refused > 3  # the worker kept trying through the outage
+        assert client.find("event") == []
+        assert Delivery.objects.filter(status=Delivery.Status.FAILED).count() == 0
+        broadcasting.down = False
+        came_back = time.monotonic()
+        client.wait_for_count("event", 200, timeout=60, event="message.created")
+        record_property("drained_after_s", round(time.monotonic() - came_back, 1))
+        record_property("refused_during_outage", refused)
+    finally:
+        worker.stop()
+    assert list(dict.fromkeys(texts(client))) == [f"o{n}" for n in range(200)]
+    assert Counter(Delivery.objects.values_list("status", flat=True)) == {"sent": 200}
 
 
 def Message_create(room: Room, text: str) -> None:  # noqa: N802 - reads like the ORM call

@@ -10,16 +10,22 @@ import uuid
 from pathlib import Path
 
 from .django_env import django_env
-from .processes import ROOT, log_path, stop_process, wait_until
+from .processes import ROOT, free_port, log_path, stop_process, wait_until
 
 
 class CeleryWorker:
     def __init__(
-        self, rest_port: int, database: str, *, queue: str | None = None, concurrency: int = 1
+        self,
+        rest_port: int,
+        database: str,
+        *,
+        queue: str | None = None,
+        concurrency: int = 1,
+        **env_extra: str,
     ) -> None:
         self.queue = queue or f"pusher-tests-{uuid.uuid4().hex[:8]}"
         self.log: Path = log_path(f"celery-{self.queue}-{uuid.uuid4().hex[:4]}.log")
-        env = django_env(rest_port, database, self.queue)
+        env = django_env(rest_port, database, self.queue, **env_extra)
         celery = Path(sys.executable).with_name("celery")
         self.process = subprocess.Popen(
             [
@@ -56,3 +62,13 @@ class CeleryWorker:
         """SIGKILL the worker and its pool children at once, as an OOM killer would."""
         os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(10)
+
+
+def unreachable_broker() -> str:
+    """A URL of the configured broker's kind (Redis or RabbitMQ) where nothing listens."""
+    from django.conf import settings
+
+    scheme = str(settings.CELERY_BROKER_URL).split("://", 1)[0]
+    if scheme.startswith("amqp"):
+        return f"{scheme}://guest:guest@127.0.0.1:{free_port()}//"
+    return f"{scheme}://127.0.0.1:{free_port()}/11"
