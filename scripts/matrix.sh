@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The Django/Python compatibility matrix of tox.ini: the offline suite on every pair the
-# package claims, and the whole suite but the browser tests on the newest Django with
-# PostgreSQL. Two environments at a time; one summary line each. Called by scripts/test.sh
-# after scripts/bootstrap.sh (it needs .venv, the npm packages, Redis and PostgreSQL).
+# package claims, two at a time; then, one at a time, the whole suite but the browser tests
+# on PostgreSQL and on MariaDB, and the Celery tests with RabbitMQ as the broker. One summary
+# line each. Called by scripts/test.sh after scripts/bootstrap.sh (it needs .venv, the npm
+# packages, Redis, PostgreSQL, MariaDB and RabbitMQ). Arguments name the environments to run
+# (e.g. scripts/matrix.sh py312-django61-mariadb); none: all of tox.ini.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,7 +23,6 @@ use_python 3.11
 use_python 3.12
 use_python 3.13
 export PATH
-export DATABASE_URL="${POSTGRES_URL:-postgres://postgres:postgres@127.0.0.1:5432/pusher_django}"
 out="${TEST_OUTPUT_DIR:-$PWD/test-output}/matrix"
 mkdir -p "$out"
 
@@ -35,10 +36,11 @@ run_env() {
 export -f run_env
 export out
 
-envs=$(.venv/bin/tox list --no-desc)
-# The PostgreSQL environment starts servers and workers: alone, after the offline ones.
-offline=$(echo "$envs" | grep -v postgres)
+if [ $# -gt 0 ]; then envs=$(printf '%s\n' "$@"); else envs=$(.venv/bin/tox list --no-desc); fi
+# The server environments start soketi, workers and relays: alone, after the offline ones.
+servers='-(postgres|mariadb|rabbitmq)$'
 failed=0
-echo "$offline" | xargs -P 2 -I{} bash -c 'run_env {}' || failed=1
-for env in $(echo "$envs" | grep postgres); do run_env "$env" || failed=1; done
+offline=$(echo "$envs" | grep -vE -e "$servers" || true)
+if [ -n "$offline" ]; then echo "$offline" | xargs -P 2 -I{} bash -c 'run_env {}' || failed=1; fi
+for env in $(echo "$envs" | grep -E -e "$servers" || true); do run_env "$env" || failed=1; done
 exit $failed

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The whole test suite from a fresh machine: set-up, linters, the Django/Python matrix
-# (with PostgreSQL), then every test, browser tests included, on SQLite.
+# (with PostgreSQL, MariaDB and RabbitMQ), then every test, browser tests included, on SQLite.
 # Extra arguments go to the last pytest run (e.g. scripts/test.sh -m "not integration").
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# chromium + chromium-driver for the browser tests; a PostgreSQL server for the matrix
-PUSHER_DJANGO_BROWSER=1 PUSHER_DJANGO_POSTGRES=1 scripts/bootstrap.sh
+# chromium + chromium-driver for the browser tests; PostgreSQL, MariaDB and RabbitMQ for the matrix
+PUSHER_DJANGO_BROWSER=1 PUSHER_DJANGO_POSTGRES=1 PUSHER_DJANGO_MARIADB=1 PUSHER_DJANGO_RABBITMQ=1 \
+  scripts/bootstrap.sh
 
 export TEST_OUTPUT_DIR="${TEST_OUTPUT_DIR:-$PWD/test-output}"
 rm -rf "$TEST_OUTPUT_DIR" && mkdir -p "$TEST_OUTPUT_DIR"

@@ -35,6 +35,9 @@ class CeleryWorker:
                 "worker",
                 "--pool=solo" if concurrency == 1 else "--pool=prefork",
                 f"--concurrency={concurrency}",
+                # RabbitMQ gives each node name one exclusive control queue: two workers named
+                # celery@<host> on one machine cannot both start.
+                f"--hostname={self.log.stem}@%h",
                 "-Q",
                 self.queue,
                 "--loglevel=INFO",

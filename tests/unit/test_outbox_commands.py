@@ -8,7 +8,11 @@ from typing import Any
 import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
+from pusher_django.management.commands.pusher_outbox import id_range, moment
 from pusher_django.models import Delivery
 from pusher_django.outbox import relay
 from tests.unit.test_outbox import add, handoffs
@@ -81,6 +85,7 @@ def test_retry_works_in_batches(
         (["retry", "--ids", "5-2"], "ends before it starts"),
         (["retry", "--ids", "١٢"], "--ids takes an id or a range"),
         (["retry", "--ids", "1-"], "--ids takes an id or a range"),
+        (["retry", "--ids", "1-9999999999999999999"], "ids end at 9223372036854775807"),
         (["retry", "--since", "yesterday"], "--since takes an ISO 8601"),
         (["retry", "--since", "2026-13-45"], "--since takes an ISO 8601"),
         (["status", "--channel", "private-a"], "are options of `retry`"),
@@ -131,3 +136,19 @@ def test_status_says_why_each_channels_oldest_event_waits(
 def test_status_on_an_empty_outbox(capsys: pytest.CaptureFixture[str]) -> None:
     assert run(capsys, "status").splitlines() == ["pending 0, failed 0, sent 0, oldest pending 0 s"]
     assert relay.next_due() is None
+
+
+def outcome(parse: Any, text: str) -> str:
+    try:
+        parse(text)
+    except CommandError as err:
+        return str(err)
+    return "parsed"
+
+
+@given(text=st.text(max_size=40))
+@hypothesis_settings(max_examples=300, deadline=None)
+def test_any_ids_or_since_text_parses_or_is_a_clear_error(text: str) -> None:
+    for parse, option in ((id_range, "--ids"), (moment, "--since")):
+        result = outcome(parse, text)
+        assert result == "parsed" or result.startswith(option)

@@ -16,6 +16,7 @@ from pusher_django.outbox.requeue import failed_rows, requeue
 from pusher_django.outbox.runner import RelayRunner
 from pusher_django.outbox.status import Reason, waiting
 
+_MAX_ID = 2**63 - 1  # a BigAutoField
 _ID_RANGE = re.compile(r"([0-9]{1,19})(?:-([0-9]{1,19}))?", re.ASCII)
 
 
@@ -26,6 +27,8 @@ def id_range(value: str) -> tuple[int, int]:
         raise CommandError(f"--ids takes an id or a range such as 100-200, not {value!r}")
     first = int(match[1])
     last = int(match[2] or first)
+    if last > _MAX_ID:
+        raise CommandError(f"--ids {value}: ids end at {_MAX_ID}")
     if last < first:
         raise CommandError(f"--ids {value}: the range ends before it starts")
     return first, last
