@@ -323,7 +323,7 @@ def warn_if_behind(using: str | None = None) -> Backlog:
 
 
 def retry(ids: Sequence[int], using: str | None = None) -> int:
-    """Put failed rows back in the queue (the admin's Retry action)."""
+    """Put failed rows back in the queue, attempts reset (one batch of :func:`.requeue.requeue`)."""
     return (
         _rows(using or DEFAULT_DB_ALIAS)
         .filter(id__in=list(ids), status=FAILED)
