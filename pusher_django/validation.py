@@ -11,6 +11,7 @@ Digits are ASCII only: ``str.isdigit()`` and ``\\d`` also accept ``²`` (which
 from __future__ import annotations
 
 import re
+from typing import TypeGuard
 
 from .channels import NAME_ALPHABET
 from .exceptions import PusherValidationError
@@ -23,13 +24,13 @@ _USER_ID_RE = re.compile(rf"\A[{NAME_ALPHABET}]+\Z")
 _DIGITS_RE = re.compile(r"\A[0-9]{1,20}\Z")
 
 
-def is_socket_id(value: object) -> bool:
+def is_socket_id(value: object) -> TypeGuard[str]:
     """Whether ``value`` is a socket id: ``[0-9]{1,20}.[0-9]{1,20}``, ASCII."""
     return isinstance(value, str) and _SOCKET_ID_RE.match(value) is not None
 
 
 def validate_socket_id(socket_id: object) -> str:
-    if not isinstance(socket_id, str) or not is_socket_id(socket_id):
+    if not is_socket_id(socket_id):
         raise PusherValidationError(
             f"Invalid socket id {str(socket_id)[:40]!r}: expected digits.digits "
             "(ASCII, at most 20 each), e.g. '1234.5678'."

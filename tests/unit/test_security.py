@@ -14,6 +14,7 @@ import logging
 import re
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -31,11 +32,13 @@ from pusher_django.authorization import RuleRegistry, decide
 from pusher_django.channels import ChannelKind, channel_kind
 from pusher_django.client import PusherClient
 from pusher_django.conf import find_problems, get_config
-from pusher_django.exceptions import PusherValidationError
+from pusher_django.exceptions import ProtocolError, PusherValidationError
+from pusher_django.listener import protocol
 from pusher_django.middleware import SocketIdMiddleware
 from pusher_django.models import Delivery
 from pusher_django.outbox.events import make_event
 from pusher_django.reporting import URLLIB3_LOGGER
+from pusher_django.transport import parse_retry_after
 from pusher_django.validation import is_socket_id, parse_whole_number, validate_socket_id
 from tests.testapp.models import Message, Room
 
@@ -154,6 +157,29 @@ def test_history_numbers_with_non_ascii_digits_are_a_400(member: Client, value: 
         assert response.status_code == 400, (name, value)
 
 
+@pytest.mark.parametrize("value", ODD_DIGITS)
+def test_a_retry_after_header_of_non_ascii_digits_is_no_hint(value: str) -> None:
+    assert parse_retry_after(value) is None
+    assert parse_retry_after("12") == 12.0
+
+
+def signed_webhook(client: Client, body: bytes) -> Any:
+    signature = signing.hmac_sha256_hex(SECRET, body)
+    headers = {"X-Pusher-Key": "unit-key", "X-Pusher-Signature": signature}
+    return client.post("/pusher/webhook/", body, content_type="application/json", headers=headers)
+
+
+@pytest.mark.parametrize("time_ms", [*ODD_DIGITS, "now", "\uff11\uff17"])
+def test_webhook_time_ms_is_a_json_integer_of_ascii_digits(time_ms: str) -> None:
+    client = Client()
+    time_ms = str(int(time.time() * 1000)) if time_ms == "now" else time_ms
+    quoted = json.dumps({"time_ms": time_ms, "events": []}).encode()
+    assert signed_webhook(client, quoted).status_code == 400
+    bare = b'{"time_ms": ' + time_ms.encode() + b', "events": []}'
+    expected = 200 if time_ms.isascii() else 400
+    assert signed_webhook(client, bare).status_code == expected
+
+
 # -- class 4: strict socket ids -----------------------------------------------------------
 
 ODD_SOCKET_IDS = ["١٢.٣٤", "12.٣٤", "1" * 21 + ".1", "1." + "1" * 21, "1" * 30 + "." + "1" * 30]
@@ -170,6 +196,14 @@ def test_odd_socket_ids_are_refused_everywhere(member: Client, socket_id: str) -
     assert member.post(USER_AUTH, {"socket_id": socket_id}).status_code == 400
     with pytest.raises(PusherValidationError, match="Invalid socket id"):
         make_event("private-room-1", "e", {}, socket_id=socket_id)
+
+
+@pytest.mark.parametrize("socket_id", ODD_SOCKET_IDS)
+def test_the_listener_refuses_a_handshake_with_an_odd_socket_id(socket_id: str) -> None:
+    data = json.dumps({"socket_id": socket_id, "activity_timeout": 30})
+    message = protocol.parse(json.dumps({"event": "pusher:connection_established", "data": data}))
+    with pytest.raises(ProtocolError, match="unusable socket_id"):
+        protocol.handshake(message)
 
 
 @FUZZ
@@ -349,30 +383,27 @@ def presence_id(user: Any) -> str:
 UNENCODABLE = ["\ud800", "na\udfffme", "\udc80" * 3]
 
 
+#: Where user data comes from -> the request that signs it, and the log line of the refusal.
+USER_DATA_PATHS = {
+    "USER_DATA": (__name__ + ".user_data", USER_AUTH, "Could not sign in user"),
+    "PRESENCE_USER_ID": (__name__ + ".presence_id", AUTH, "Could not authorize presence-room-1"),
+}
+
+
+@pytest.mark.parametrize("setting", USER_DATA_PATHS)
 @pytest.mark.parametrize("name", UNENCODABLE)
-def test_sign_in_data_that_cannot_be_encoded_is_a_403(
-    member: Client, settings: Any, name: str, caplog: Any
+def test_user_data_that_cannot_be_encoded_is_a_403_and_a_log_line(
+    member: Client, settings: Any, setting: str, name: str, caplog: Any
 ) -> None:
-    settings.PUSHER = {**settings.PUSHER, "AUTH": {"USER_DATA": __name__ + ".user_data"}}
+    path, url, logged = USER_DATA_PATHS[setting]
+    settings.PUSHER = {**settings.PUSHER, "AUTH": {setting: path}}
     UserData.name = name
     with caplog.at_level(logging.WARNING, logger="pusher_django"):
-        response = member.post(USER_AUTH, {"socket_id": SOCKET})
+        response = member.post(url, {"socket_id": SOCKET, "channel_name": "presence-room-1"})
     assert response.status_code == 403
     assert response.json() == {"error": "Forbidden."}
-    assert "Could not sign in user" in caplog.text
+    assert logged in caplog.text
     assert "cannot be encoded as UTF-8" in caplog.text
-
-
-@pytest.mark.parametrize("name", UNENCODABLE)
-def test_a_presence_user_id_that_cannot_be_encoded_is_a_403(
-    member: Client, settings: Any, name: str, caplog: Any
-) -> None:
-    settings.PUSHER = {**settings.PUSHER, "AUTH": {"PRESENCE_USER_ID": __name__ + ".presence_id"}}
-    UserData.name = name
-    with caplog.at_level(logging.WARNING, logger="pusher_django"):
-        response = auth(member, "presence-room-1")
-    assert response.status_code == 403
-    assert "Could not authorize presence-room-1" in caplog.text
 
 
 @FUZZ
