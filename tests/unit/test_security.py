@@ -13,9 +13,11 @@ import json
 import logging
 import re
 import sys
+import textwrap
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,12 +25,13 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.test import Client, RequestFactory
+from django.utils.module_loading import import_string
 from django.views import debug
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pusher_django import authorization, signing
-from pusher_django.authorization import RuleRegistry, decide
+from pusher_django.authorization import Decision, RuleRegistry, decide
 from pusher_django.channels import ChannelKind, channel_kind
 from pusher_django.client import PusherClient
 from pusher_django.conf import find_problems, get_config
@@ -37,7 +40,7 @@ from pusher_django.listener import protocol
 from pusher_django.middleware import SocketIdMiddleware
 from pusher_django.models import Delivery
 from pusher_django.outbox.events import make_event
-from pusher_django.reporting import URLLIB3_LOGGER
+from pusher_django.reporting import URLLIB3_LOGGER, SafeExceptionReporterFilter
 from pusher_django.transport import parse_retry_after
 from pusher_django.validation import is_socket_id, parse_whole_number, validate_socket_id
 from tests.testapp.models import Message, Room
@@ -520,3 +523,41 @@ def test_urllib3_debug_lines_carry_no_usable_signature(
         assert "auth_key=unit-key" in line  # the rest of the line still helps debugging
     assert re.search(r"auth_signature=[0-9a-f]", caplog.text) is None
     assert SECRET not in caplog.text
+
+
+# -- the examples of docs/security.md ------------------------------------------------------
+
+DOCS = Path(__file__).parents[2] / "docs" / "security.md"
+
+
+def python_blocks() -> list[str]:
+    found = re.findall(r"^( *)```python\n(.*?)^ *```", DOCS.read_text(), re.M | re.S)
+    return [textwrap.dedent(indent + code) for indent, code in found]
+
+
+def test_the_rule_examples_of_the_docs_decide_as_documented(
+    monkeypatch: pytest.MonkeyPatch, django_user_model: Any, caplog: Any
+) -> None:
+    monkeypatch.setattr(authorization, "registry", RuleRegistry())
+    rules, _settings = python_blocks()
+    exec(rules, {})  # noqa: S102 - our own documentation
+    user = django_user_model.objects.create_user("ann", password="pw")
+    user.groups.create(name="red")
+    request = RequestFactory().get("/")
+    request.user = user
+    channels = ["private-report-1", "presence-team-red", "presence-team-blue", "private-flag-x"]
+    with caplog.at_level(logging.WARNING, logger="pusher_django"):
+        report, red, blue, flag = decide(request, channels)
+    assert not report.allowed
+    assert red == Decision(True, str(user.pk), {"name": "ann"})
+    assert not blue.allowed
+    assert not flag.allowed
+    assert "Channel rule for private-flag-x returned a str" in caplog.text
+
+
+def test_the_documented_report_filter_is_the_shipped_one() -> None:
+    _rules, settings_block = python_blocks()
+    namespace: dict[str, Any] = {}
+    exec(settings_block, namespace)  # noqa: S102 - our own documentation
+    path = namespace["DEFAULT_EXCEPTION_REPORTER_FILTER"]
+    assert import_string(path) is SafeExceptionReporterFilter
