@@ -525,6 +525,27 @@ def test_urllib3_debug_lines_carry_no_usable_signature(
     assert SECRET not in caplog.text
 
 
+# -- issue 27: one mapping of configuration errors to 503 ----------------------------------
+
+
+def test_every_endpoint_answers_a_broken_configuration_with_the_same_503(
+    member: Client, settings: Any, caplog: Any
+) -> None:
+    settings.PUSHER = {**settings.PUSHER, "SECRET": None}
+    form = {"socket_id": SOCKET, "channel_name": "private-room-1"}
+    answers = {
+        "channel authorization": member.post(AUTH, form),
+        "user sign-in": member.post(USER_AUTH, form),
+        "webhook": signed_webhook(Client(), b'{"time_ms": 1, "events": []}'),
+    }
+    batch = member.post(BATCH, {"socket_id": SOCKET, "channel_name[]": ["private-room-1"]})
+    for what, response in [*answers.items(), ("channel authorization", batch)]:
+        assert response.status_code == 503, what
+        assert response.json() == {"error": "Pusher is not available."}
+        assert f"Pusher {what} is unavailable" in caplog.text
+    assert "SECRET" in caplog.text  # the operator learns what to fix
+
+
 # -- the examples of docs/security.md ------------------------------------------------------
 
 DOCS = Path(__file__).parents[2] / "docs" / "security.md"
