@@ -25,7 +25,6 @@ channel's kind comes from the same string the rule sees.
 
 from __future__ import annotations
 
-import functools
 import inspect
 import logging
 import re
@@ -33,7 +32,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 from django.utils.module_loading import import_string
@@ -41,6 +39,7 @@ from django.utils.module_loading import import_string
 from .channels import NAME_ALPHABET, SEGMENT_ALPHABET, channel_kind
 from .conf import get_config
 from .exceptions import PusherConfigurationError
+from .identity import request_user, user_id_for, who
 
 logger = logging.getLogger(__name__)
 
@@ -176,7 +175,8 @@ class ChannelPolicy:
     """Decides whether a request may subscribe to channels.
 
     ``authorize`` returns ``True`` (allow), a mapping of presence
-    ``user_info`` (allow) or ``False``/``None`` (deny). Subclass it and name the subclass in
+    ``user_info`` (allow) or ``False``/``None`` (deny), read by
+    :func:`decide`. Subclass it and name the subclass in
     ``PUSHER["AUTH"]["POLICY"]`` to replace (or extend) the rule registry;
     overriding ``authorize`` is enough, ``authorize_many`` then asks it once
     per channel.
@@ -222,7 +222,7 @@ class ChannelPolicy:
         return verdicts
 
 
-class WrongVerdictCount(Exception):
+class _WrongVerdictCount(Exception):
     """A ``many=True`` rule answered a different number of verdicts than it had matches."""
 
 
@@ -231,7 +231,7 @@ def _call_many(
 ) -> list[Any]:
     results = list(rule.func(user, matches, **extra))
     if len(results) != len(matches):
-        raise WrongVerdictCount(
+        raise _WrongVerdictCount(
             f"{_name(rule.func)} returned {len(results)} verdicts for {len(matches)} matches."
         )
     return results
@@ -245,29 +245,11 @@ def _guarded(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         return err
 
 
-def user_id_for(user: Any) -> str | None:
-    """The Pusher user id of a Django user: ``PUSHER["AUTH"]["PRESENCE_USER_ID"]`` or the pk.
-
-    Used for presence members, the default sign-in data and terminating
-    connections, so that all three agree.
-    """
-    path = get_config().auth.presence_user_id
-    if path:
-        value = _imported(path)(user)
-        return None if value in (None, "") else str(value)
-    return str(user.pk) if user.is_authenticated else None
-
-
-@functools.lru_cache(maxsize=16)
-def _imported(path: str) -> Any:
-    return import_string(path)
-
-
 def get_policy() -> ChannelPolicy:
     path = get_config().auth.policy
     if not path:
         return ChannelPolicy()
-    policy_class = _imported(path) if isinstance(path, str) else path
+    policy_class = import_string(path) if isinstance(path, str) else path
     return policy_class()  # type: ignore[no-any-return]
 
 
@@ -371,40 +353,3 @@ class _PresenceId:
             if self.value is None:
                 logger.info("User %s has no Pusher user id", who(self.request))
         return self.value
-
-
-def request_user(request: HttpRequest) -> Any:
-    """The request's user; anonymous when no authentication middleware set one."""
-    return getattr(request, "user", None) or AnonymousUser()
-
-
-def who(request: HttpRequest) -> str:
-    """The user's pk for log lines (``-`` when anonymous): never their name or data."""
-    user = request_user(request)
-    return str(user.pk) if user.is_authenticated else "-"
-
-
-def sign_in_data(request: HttpRequest) -> Mapping[str, Any] | None:
-    """The ``user_data`` an authenticated request signs in with, or ``None`` to refuse (logged).
-
-    ``PUSHER["AUTH"]["USER_DATA"]`` names a ``callable(request)``; by default
-    the user's Pusher id and their username as ``user_info.name``. Raises
-    :class:`PusherConfigurationError` when the setting does not import.
-    """
-    path = get_config().auth.user_data
-    try:
-        user_data = _imported(path)(request) if path else _default_user_data(request)
-    except (ImproperlyConfigured, ImportError) as err:
-        raise PusherConfigurationError("PUSHER['AUTH']['USER_DATA'] fails.") from err
-    except Exception:
-        logger.exception("The sign-in user data of user %s raised; refused", who(request))
-        return None
-    if not isinstance(user_data, Mapping) or user_data.get("id") in (None, ""):
-        logger.warning("User %s has no Pusher user id; sign-in refused", who(request))
-        return None
-    return user_data
-
-
-def _default_user_data(request: HttpRequest) -> dict[str, Any]:
-    user = request_user(request)
-    return {"id": user_id_for(user), "user_info": {"name": user.get_username()}}

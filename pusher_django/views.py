@@ -24,7 +24,7 @@ from django.http.multipartparser import MultiPartParserError
 from django.views.decorators.http import require_GET, require_POST
 
 from . import safe_json
-from .authorization import Decision, decide, get_policy, request_user, sign_in_data, who
+from .authorization import Decision, decide, get_policy
 from .channels import channel_kind, validate_channel_name
 from .client import get_client
 from .endpoints import FORBIDDEN, endpoint, error, login_not_required, unavailable
@@ -32,6 +32,7 @@ from .exceptions import PusherValidationError, UnsafeJSON
 from .history import DEFAULT_LIMIT as DEFAULT_HISTORY
 from .history import MAX_LIMIT as MAX_HISTORY
 from .history import events_after
+from .identity import request_user, sign_in_data, who
 from .validation import parse_whole_number, validate_socket_id
 
 logger = logging.getLogger(__name__)
