@@ -153,6 +153,14 @@ def test_batch_indexes_with_non_ascii_digits_are_not_read_as_numbers(member: Cli
     assert ascii_index.json()[SOCKET]["private-room-1"]["status"] == 200
 
 
+@FUZZ
+@given(index=st.text(min_size=1, max_size=6))
+def test_fuzzed_batch_indexes_count_only_in_ascii_digits(member: Client, index: str) -> None:
+    response = member.post(BATCH, {"socket_id": SOCKET, f"channel_name[{index}]": "private-room-1"})
+    read = len(index) <= 4 and all("0" <= c <= "9" for c in index)
+    assert response.status_code == (200 if read else 400)
+
+
 @pytest.mark.parametrize("value", ODD_DIGITS)
 def test_history_numbers_with_non_ascii_digits_are_a_400(member: Client, value: str) -> None:
     for name in ("after", "limit"):
