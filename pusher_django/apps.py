@@ -1,4 +1,4 @@
-"""App configuration: checks and rule discovery; no network or database work."""
+"""App configuration: checks, a log filter and rule discovery; no network or database work."""
 
 from __future__ import annotations
 
@@ -14,9 +14,10 @@ class PusherDjangoConfig(AppConfig):
     def ready(self) -> None:
         from django.utils.module_loading import autodiscover_modules
 
-        from . import user_connections
+        from . import reporting, user_connections
         from .checks import check_settings
 
         checks.register(check_settings, "pusher")
+        reporting.install_log_filter()
         user_connections.connect()
         autodiscover_modules("pusher_channels")

@@ -7,9 +7,8 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-from .exceptions import PusherValidationError
 from .sender_exclusion import excluding_socket
-from .validation import validate_socket_id
+from .validation import is_socket_id
 
 logger = logging.getLogger(__name__)
 
@@ -19,8 +18,11 @@ HEADER = "X-Socket-ID"
 class SocketIdMiddleware:
     """Reads ``X-Socket-ID`` (as sent by pusher-js pages) for the request's duration.
 
-    A malformed header is ignored with a warning rather than failing the
-    request: the page still works, its author just receives their own echo.
+    Anything but a strict socket id (``[0-9]{1,20}.[0-9]{1,20}``) is ignored,
+    logged at debug level only since any client can send it: the request
+    and the saves it makes still work (an over-long id would otherwise fail
+    the outbox insert and roll back the view's transaction); its author
+    just receives their own echo.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -28,11 +30,8 @@ class SocketIdMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         socket_id = request.headers.get(HEADER)
-        if socket_id:
-            try:
-                validate_socket_id(socket_id)
-            except PusherValidationError:
-                logger.warning("Ignoring malformed %s header on %s", HEADER, request.path)
-                socket_id = None
+        if socket_id and not is_socket_id(socket_id):
+            logger.debug("Ignoring malformed %s header on %s", HEADER, request.path)
+            socket_id = None
         with excluding_socket(socket_id or None):
             return self.get_response(request)

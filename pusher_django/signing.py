@@ -3,6 +3,8 @@
 Nothing here reads settings, the clock (unless no timestamp is passed) or
 the network, so every function can be checked against the published
 known-answer vectors. Token strings are ``"<key>:<hex signature>"``.
+Every function that holds the secret is marked with Django's
+``sensitive_variables``, so an error report's traceback shows it masked.
 """
 
 from __future__ import annotations
@@ -14,24 +16,38 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from django.views.decorators.debug import sensitive_variables
+
 AUTH_VERSION = "1.0"
 
 
+@sensitive_variables("secret")
 def hmac_sha256_hex(secret: str, message: str | bytes) -> str:
     body = message.encode("utf-8") if isinstance(message, str) else message
     return hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
 
 
 def compact_json(value: Any) -> str:
-    """The JSON form Pusher signs: no spaces, UTF-8 kept as is."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    """The JSON form Pusher signs: no spaces, UTF-8 kept as is.
+
+    Raises ``ValueError`` for text without a UTF-8 form (a lone surrogate,
+    say from a user-data callable): it could be neither signed nor sent.
+    """
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as err:
+        raise ValueError(f"the text at character {err.start} cannot be encoded as UTF-8") from None
+    return text
 
 
+@sensitive_variables("secret")
 def channel_signature(secret: str, socket_id: str, channel: str, channel_data: str | None) -> str:
     parts = [socket_id, channel] if channel_data is None else [socket_id, channel, channel_data]
     return hmac_sha256_hex(secret, ":".join(parts))
 
 
+@sensitive_variables("secret")
 def channel_auth_token(
     key: str, secret: str, socket_id: str, channel: str, channel_data: str | None = None
 ) -> str:
@@ -39,6 +55,7 @@ def channel_auth_token(
     return f"{key}:{channel_signature(secret, socket_id, channel, channel_data)}"
 
 
+@sensitive_variables("secret")
 def user_auth_token(key: str, secret: str, socket_id: str, user_data: str) -> str:
     """The ``auth`` value of ``pusher:signin`` for the exact ``user_data`` string."""
     return f"{key}:{hmac_sha256_hex(secret, f'{socket_id}::user::{user_data}')}"
@@ -54,6 +71,7 @@ def string_to_sign(method: str, path: str, params: Mapping[str, str]) -> str:
     return f"{method.upper()}\n{path}\n{query}"
 
 
+@sensitive_variables("secret")
 def sign_rest_request(
     *,
     key: str,
@@ -79,6 +97,7 @@ def sign_rest_request(
     return query
 
 
+@sensitive_variables("secret")
 def verify_signature(secret: str, body: bytes, signature: str) -> bool:
     """Constant-time check of ``HMAC_SHA256_hex(secret, body)`` (webhooks)."""
     if not isinstance(signature, str):

@@ -17,10 +17,10 @@ from django.contrib.auth.signals import user_logged_out
 from django.db import transaction
 from django.db.models.signals import post_delete, post_init, post_save
 
-from .authorization import user_id_for
 from .client import get_client
 from .conf import UsersSettings, get_config
 from .exceptions import PusherConfigurationError, PusherError
+from .identity import user_id_for
 
 logger = logging.getLogger(__name__)
 

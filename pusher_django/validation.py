@@ -1,30 +1,54 @@
-"""Validation of the identifiers that are not channel names.
+"""Validation of the identifiers that are not channel names, and of numbers in requests.
 
 Socket ids, event names and user ids come from browsers and application
-code; each is checked before it reaches a signature or the network so that
-the caller gets a clear :class:`PusherValidationError` instead of a server
-400 (or, worse, a signature over garbage).
+code; each is checked before it reaches a signature, the database or the
+network so that the caller gets a clear :class:`PusherValidationError`
+instead of a server 400, a database error or a signature over garbage.
+Digits are ASCII only: ``str.isdigit()`` and ``\\d`` also accept ``²`` (which
+``int()`` refuses) and ``١٢`` (which ``int()`` reads as 12).
 """
 
 from __future__ import annotations
 
 import re
+from typing import TypeGuard
 
 from .channels import NAME_ALPHABET
 from .exceptions import PusherValidationError
 
 MAX_EVENT_NAME_LENGTH = 200
 MAX_USER_ID_LENGTH = 200
-_SOCKET_ID_RE = re.compile(r"\A\d+\.\d+\Z")
+#: What Pusher servers hand out: two runs of ASCII digits (at most 41 characters in all).
+_SOCKET_ID_RE = re.compile(r"\A[0-9]{1,20}\.[0-9]{1,20}\Z")
 _USER_ID_RE = re.compile(rf"\A[{NAME_ALPHABET}]+\Z")
+_DIGITS_RE = re.compile(r"\A[0-9]{1,20}\Z")
+
+
+def is_socket_id(value: object) -> TypeGuard[str]:
+    """Whether ``value`` is a socket id: ``[0-9]{1,20}.[0-9]{1,20}``, ASCII."""
+    return isinstance(value, str) and _SOCKET_ID_RE.match(value) is not None
 
 
 def validate_socket_id(socket_id: object) -> str:
-    if not isinstance(socket_id, str) or not _SOCKET_ID_RE.match(socket_id):
+    if not is_socket_id(socket_id):
         raise PusherValidationError(
-            f"Invalid socket id {str(socket_id)[:40]!r}: expected digits.digits, e.g. '1234.5678'."
+            f"Invalid socket id {str(socket_id)[:40]!r}: expected digits.digits "
+            "(ASCII, at most 20 each), e.g. '1234.5678'."
         )
     return socket_id
+
+
+def parse_whole_number(value: str | None, name: str, low: int, high: int) -> int | None:
+    """A request parameter that must be a whole number from ``low`` to ``high``.
+
+    ``None`` when absent or empty. Only ASCII digits (at most 20) count; a
+    sign, spaces or any other digit is refused with the reason.
+    """
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not _DIGITS_RE.match(value) or not low <= int(value) <= high:
+        raise PusherValidationError(f"{name} must be a whole number from {low} to {high}.")
+    return int(value)
 
 
 def validate_event_name(name: object) -> str:

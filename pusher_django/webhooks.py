@@ -1,11 +1,12 @@
-"""Pusher webhooks: verify a delivery, then send one signal per event, at most once.
+"""Pusher webhooks: the endpoint, verifying a delivery, one signal per event at most once.
 
 Webhooks see every channel of the app (the listener only the channels it
 joins) and feed the same :mod:`pusher_django.signals` with the same keyword
 arguments, plus ``source="webhook"``. Pusher retries a delivery that did not
 get a 2xx for five minutes, so each event is remembered in the cache once
 all of its receivers succeeded: a retry re-sends only the events whose
-receivers failed.
+receivers failed. The endpoint is CSRF-exempt because its HMAC signature
+authenticates it.
 """
 
 from __future__ import annotations
@@ -19,10 +20,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import caches
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
 
-from . import notices, safe_json
+from . import notices, safe_json, tasks
 from .channels import validate_channel_name
 from .conf import get_config
+from .endpoints import endpoint, error
 from .exceptions import UnsafeJSON, WebhookAuthenticationError, WebhookFormatError
 from .notices import Notice
 from .payloads import decode_data
@@ -37,7 +42,9 @@ class Webhook:
 
 
 @dataclass(frozen=True)
-class Delivery:
+class VerifiedWebhook:
+    """A webhook request whose key, signature, age and shape were checked."""
+
     time_ms: int
     events: list[dict[str, Any]]
     #: Events left out because they were malformed (each one logged).
@@ -98,7 +105,7 @@ EVENTS: dict[str, Callable[[Mapping[str, Any]], Notice]] = {
 }
 
 
-def verify(body: bytes, key: str | None, signature: str | None) -> Delivery:
+def verify(body: bytes, key: str | None, signature: str | None) -> VerifiedWebhook:
     """Check the key, the HMAC of the raw body, its freshness and its shape.
 
     A malformed event (a missing field, a value of the wrong type, data too
@@ -134,7 +141,7 @@ def verify(body: bytes, key: str | None, signature: str | None) -> Delivery:
             accepted.append(_check_event(event))
         except WebhookFormatError as err:
             logger.warning("Pusher webhook: event %d skipped: %s", index, err)
-    return Delivery(time_ms, accepted, len(events) - len(accepted))
+    return VerifiedWebhook(time_ms, accepted, len(events) - len(accepted))
 
 
 def _decode(body: bytes) -> tuple[Any, list[Any] | None]:
@@ -209,3 +216,38 @@ def dispatch(time_ms: int, events: Sequence[Mapping[str, Any]]) -> int:
             failures += 1
             cache.delete(key)
     return failures
+
+
+@endpoint("webhook")
+@csrf_exempt
+@require_POST
+def webhook(request: HttpRequest) -> JsonResponse:
+    """``pusher/webhook/``: verify, then dispatch (or enqueue) one signal per event.
+
+    Events that are malformed are skipped and logged; the others still run.
+    A receiver that raises makes the answer 500 so that Pusher retries the
+    delivery; the other events were dispatched first and are not re-run.
+    """
+    try:
+        verified = verify(
+            request.body,
+            request.headers.get("X-Pusher-Key"),
+            request.headers.get("X-Pusher-Signature"),
+        )
+    except WebhookAuthenticationError as err:
+        logger.warning("Pusher webhook refused: %s", err)
+        return error(str(err), 401)
+    except WebhookFormatError as err:
+        logger.warning("Pusher webhook malformed: %s", err)
+        return error(str(err), 400)
+    answer: dict[str, Any] = {"ok": True}
+    if verified.skipped:
+        answer["skipped"] = verified.skipped
+    if get_config().webhooks.asynchronous and tasks.enqueue(
+        tasks.dispatch_webhook, verified.time_ms, verified.events
+    ):
+        return JsonResponse({**answer, "queued": len(verified.events)})
+    failures = dispatch(verified.time_ms, verified.events)
+    if failures:
+        return error(f"{failures} event(s) failed in a receiver; retry.", 500)
+    return JsonResponse(answer)

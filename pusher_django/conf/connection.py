@@ -7,6 +7,7 @@ stable id and the setting to change.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -184,27 +185,36 @@ def check_outbox_lease(v: Mapping[str, Any]) -> list[Problem]:
 
 
 def check_reports(_values: Mapping[str, Any]) -> list[Problem]:
-    """The ``PUSHER_URL`` setting's secret must not reach Django's error reports."""
-    url = getattr(settings, "PUSHER_URL", None)
-    try:
-        secret = urlsplit(url).password if isinstance(url, str) else None
-    except ValueError:
-        secret = None
-    if not url or not secret:
-        return []
+    """The ``PUSHER_URL`` secret must not reach Django's error reports.
+
+    The setting is printed in every report. The environment variable is
+    printed on the debug page, in the request's META (``runserver`` copies
+    the environment into every request), so it counts while ``DEBUG`` is on.
+    """
     from django.views.debug import get_default_exception_reporter_filter
 
-    shown_in_reports = get_default_exception_reporter_filter().cleanse_setting("PUSHER_URL", url)
-    if secret not in str(shown_in_reports):
-        return []
-    return [
-        Problem(
-            "pusher_django.W003",
-            "Django's error reports (the 500 page and the ADMINS mail) would show the secret "
-            "in the PUSHER_URL setting.",
-            "Set DEFAULT_EXCEPTION_REPORTER_FILTER = "
-            "'pusher_django.reporting.SafeExceptionReporterFilter', or read PUSHER_URL from "
-            "the environment instead of settings.",
-            "warning",
-        )
-    ]
+    sources = [("setting", getattr(settings, "PUSHER_URL", None))]
+    if settings.DEBUG:
+        sources.append(("environment variable", os.environ.get("PUSHER_URL")))
+    report_filter = get_default_exception_reporter_filter()
+    for source, url in sources:
+        secret = _url_secret(url)
+        if secret and secret in str(report_filter.cleanse_setting("PUSHER_URL", url)):
+            return [
+                Problem(
+                    "pusher_django.W003",
+                    "Django's error reports (the debug page, the 500 mail to ADMINS) would "
+                    f"show the secret in the PUSHER_URL {source}.",
+                    "Set DEFAULT_EXCEPTION_REPORTER_FILTER = "
+                    "'pusher_django.reporting.SafeExceptionReporterFilter'.",
+                    "warning",
+                )
+            ]
+    return []
+
+
+def _url_secret(url: object) -> str | None:
+    try:
+        return urlsplit(url).password if isinstance(url, str) and url else None
+    except ValueError:
+        return None

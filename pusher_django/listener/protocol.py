@@ -10,7 +10,6 @@ whether to reconnect. No I/O happens in this module.
 from __future__ import annotations
 
 import json
-import re
 from enum import Enum
 from typing import Any
 from urllib.parse import urlencode
@@ -18,12 +17,12 @@ from urllib.parse import urlencode
 from pusher_django import __version__, safe_json
 from pusher_django.exceptions import ProtocolError, UnsafeJSON
 from pusher_django.payloads import decode_data
+from pusher_django.validation import is_socket_id
 
 PROTOCOL_VERSION = 7
 CLIENT_NAME = "pusher-django"
 #: Longer than any server asks for (Pusher recommends 120 s); larger values are ignored.
 MAX_ACTIVITY_TIMEOUT = 3600
-_SOCKET_ID_RE = re.compile(r"\A\d{1,20}\.\d{1,20}\Z")
 #: The largest frame read (the websocket connection refuses larger ones).
 MAX_FRAME_BYTES = 2**22
 
@@ -130,7 +129,7 @@ def handshake(message: Message) -> tuple[str, float | None]:
     """
     data = message.data if isinstance(message.data, dict) else {}
     socket_id = data.get("socket_id")
-    if not isinstance(socket_id, str) or not _SOCKET_ID_RE.match(socket_id):
+    if not is_socket_id(socket_id):
         raise ProtocolError(f"connection_established with an unusable socket_id: {socket_id!r:.40}")
     timeout = data.get("activity_timeout")
     if isinstance(timeout, bool) or not isinstance(timeout, int | float):
