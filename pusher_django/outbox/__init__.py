@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from asgiref.sync import sync_to_async
+
 from .events import OutgoingEvent, make_event
 from .writer import write
 
@@ -35,4 +37,26 @@ def trigger_on_commit(
     write([make_event(name, event, data, socket_id) for name in names], using)
 
 
-__all__ = ["OutgoingEvent", "make_event", "trigger_on_commit"]
+async def atrigger_on_commit(
+    channels: str | Iterable[str],
+    event: str,
+    data: Any,
+    *,
+    socket_id: str | None = None,
+    using: str | None = None,
+) -> None:
+    """:func:`trigger_on_commit` from a coroutine.
+
+    The row is written on the same thread, so the same database connection,
+    as the request's other async ORM calls (``sync_to_async`` with
+    ``thread_sensitive=True``, like ``asave()``). Django's async ORM runs each
+    call in autocommit: outside an ``atomic`` block that runs in a sync
+    function, this row commits by itself, at once. See the "Async views" docs
+    for what is atomic with what.
+    """
+    await sync_to_async(trigger_on_commit, thread_sensitive=True)(
+        channels, event, data, socket_id=socket_id, using=using
+    )
+
+
+__all__ = ["OutgoingEvent", "atrigger_on_commit", "make_event", "trigger_on_commit"]
