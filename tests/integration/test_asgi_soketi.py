@@ -67,7 +67,7 @@ class AsyncReceivers:
             ]
 
     def wait_for(self, name: str, timeout: float = 10, **match: Any) -> list[dict[str, Any]]:
-        wait_until(lambda: self.of(name, **match), timeout, f"async receiver of {name}")
+        wait_until(lambda: bool(self.of(name, **match)), timeout, f"async receiver of {name}")
         return self.of(name, **match)
 
     def disconnect(self) -> None:
@@ -131,7 +131,7 @@ def test_batch_auth_and_history_through_uvicorn(asgi_server, soketi_settings, me
     first, second = Delivery.objects.order_by("id").values_list("id", flat=True)
     history = requests.get(
         f"{asgi_server.url}/pusher/history/",
-        params={"channel": "private-room-a", "after": first},
+        params={"channel": "private-room-a", "after": str(first)},
         headers=headers,
         timeout=10,
     ).json()
