@@ -13,4 +13,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("test-pages/save/", views.save_message, name="test-save"),
     path("test-pages/asave/", views.asave_message, name="test-asave"),
     path("test-pages/atrigger/", views.atrigger_ping, name="test-atrigger"),
+    path("test-pages/aauth/", views.aauthorize_lobby, name="test-aauth"),
 ]

@@ -3,8 +3,8 @@
 In-process like pytest-django's ``live_server`` (a thread), so a test's
 ``settings`` changes and its database reach the views, but every request
 goes through uvicorn's HTTP parser, Django's ``ASGIHandler`` and, for sync
-views, asgiref's thread hop, as in an ASGI deployment. Static files are
-served by ``ASGIStaticFilesHandler``, as ``runserver`` would.
+views, asgiref's thread hop, as in an ASGI deployment (``tests/asgi.py``:
+static files served by ``ASGIStaticFilesHandler``, as ``runserver`` would).
 
 ``PUSHER_DJANGO_TEST_SERVER=uvicorn`` makes the ``live_server`` fixture one
 of these (tests/conftest.py), so every live-server and Chromium test can run
@@ -40,13 +40,14 @@ class AsgiServer:
 
     def __init__(self, app: Any = None) -> None:
         import uvicorn
-        from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
-        from django.core.asgi import get_asgi_application
+
+        if app is None:
+            from tests.asgi import application as app
 
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(
-            app or ASGIStaticFilesHandler(get_asgi_application()),
+            app,
             host="127.0.0.1",
             port=self.port,
             lifespan="off",  # Django's ASGIHandler speaks only HTTP
