@@ -15,8 +15,10 @@ Usage: .venv/bin/python benchmarks/async_client.py [--triggers 1000] [--requests
      ``await Message(...).asave()``;
    - channel authorization of ``private-lobby``: the sync ``pusher/auth/``
      view vs an async variant (same signing, no rule lookup: an upper bound);
-   each with the test settings' middleware (which include two sync-only
-   ones, so every request hops to a thread either way) and without those two.
+   each with the test settings' middleware (all of them sync and async
+   capable, SocketIdMiddleware included) and with one sync-only middleware
+   added (what SocketIdMiddleware was before: it makes every async view hop
+   to a thread and back).
 
 Runs on PostgreSQL (``--database-url``, default ``$DATABASE_URL`` or
 ``postgres://postgres:postgres@127.0.0.1:5432/pd_async``, created if missing).
@@ -206,8 +208,8 @@ def views_part(soketi: Soketi, worker: CeleryWorker, database: str, n: int) -> N
     ]  # fmt: skip
     print(f"\n2. {n} POSTs at concurrency {VIEW_CONCURRENCY} to one uvicorn process")
     for module, title in (
-        ("tests.settings", "test settings (SocketIdMiddleware and a counter are sync-only)"),
-        ("benchmarks.asgi_settings", "without the two sync-only middleware"),
+        ("tests.settings", "test settings: every middleware sync and async capable"),
+        ("benchmarks.asgi_settings", "the same plus one sync-only middleware"),
     ):
         server = Uvicorn(soketi, worker, database, module)
         try:
