@@ -37,26 +37,12 @@ def trigger_on_commit(
     write([make_event(name, event, data, socket_id) for name in names], using)
 
 
-async def atrigger_on_commit(
-    channels: str | Iterable[str],
-    event: str,
-    data: Any,
-    *,
-    socket_id: str | None = None,
-    using: str | None = None,
-) -> None:
-    """:func:`trigger_on_commit` from a coroutine.
-
-    The row is written on the same thread, so the same database connection,
-    as the request's other async ORM calls (``sync_to_async`` with
-    ``thread_sensitive=True``, like ``asave()``). Django's async ORM runs each
-    call in autocommit: outside an ``atomic`` block that runs in a sync
-    function, this row commits by itself, at once. See the "Async views" docs
-    for what is atomic with what.
-    """
-    await sync_to_async(trigger_on_commit, thread_sensitive=True)(
-        channels, event, data, socket_id=socket_id, using=using
-    )
+#: :func:`trigger_on_commit` from a coroutine: the same arguments, awaited. The row is
+#: written on the thread, so the database connection, of the request's other async ORM
+#: calls (``thread_sensitive``, like ``asave()``). Django's async ORM runs each call in
+#: autocommit, so outside an ``atomic`` block run in a sync function the row commits by
+#: itself, at once (docs/async.md, "What is atomic with what").
+atrigger_on_commit = sync_to_async(trigger_on_commit, thread_sensitive=True)
 
 
 __all__ = ["OutgoingEvent", "atrigger_on_commit", "make_event", "trigger_on_commit"]

@@ -3,7 +3,7 @@
 The status mapping is checked against a real HTTP server on localhost that
 answers what the test scripts (soketi cannot produce 413, 429 or 503 on
 demand); the end-to-end behaviour against soketi is in
-``tests/integration/test_async_client_soketi.py``.
+``tests/integration/test_client_soketi.py``.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from pusher_django.sender_exclusion import excluding_socket
 from pusher_django.transport import USER_AGENT
 
 from .test_client import RecordingTransport
+from .test_transport import STATUS_ERRORS
 
 SOCKET = "123.456"
 UNSIGNED = ("auth_timestamp", "auth_signature")
@@ -169,19 +170,7 @@ def server(settings: Any) -> Iterator[ThreadingHTTPServer]:
     httpd.server_close()
 
 
-@pytest.mark.parametrize(
-    ("status", "error"),
-    [
-        (400, exc.PusherBadRequest),
-        (401, exc.PusherAuthenticationError),
-        (403, exc.PusherForbidden),
-        (404, exc.PusherNotFound),
-        (413, exc.PusherPayloadTooLarge),
-        (418, exc.PusherAPIError),
-        (500, exc.PusherServerError),
-        (503, exc.PusherServerError),
-    ],
-)
+@pytest.mark.parametrize(("status", "error"), STATUS_ERRORS)
 def test_status_maps_to_the_same_exception_as_the_sync_client(server, status, error):
     Script.status, Script.body = status, b'{"error":"nope"}'
     with pytest.raises(error) as info:

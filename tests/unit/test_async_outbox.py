@@ -18,7 +18,6 @@ from django.core.exceptions import SynchronousOnlyOperation
 from django.db import connection, transaction
 from django.db.models.signals import pre_delete, pre_save
 
-from pusher_django import tasks
 from pusher_django.exceptions import PusherValidationError
 from pusher_django.models import Delivery
 from pusher_django.outbox import atrigger_on_commit, trigger_on_commit
@@ -26,19 +25,6 @@ from pusher_django.sender_exclusion import excluding_socket
 from tests.testapp.models import Message, Room
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def handoffs(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
-    """The tasks the after-commit hand-off enqueues (the broker is not under test here)."""
-    sent: list[tuple[Any, ...]] = []
-
-    def enqueue(task: Any, *args: Any, countdown: float | None = None) -> bool:
-        sent.append((task.name, *args))
-        return True
-
-    monkeypatch.setattr(tasks, "enqueue", enqueue)
-    return sent
 
 
 @pytest.fixture
