@@ -41,37 +41,25 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
-DEFAULT_DB = "postgres://postgres:postgres@127.0.0.1:5432/pd_async"
+# This benchmark's own database unless told otherwise; importing benchmarks.broadcast then
+# reads --database-url (default $DATABASE_URL) and sets Django up, as for that benchmark.
+os.environ.setdefault("DATABASE_URL", "postgres://postgres:postgres@127.0.0.1:5432/pd_async")
 
+import django
+import httpx
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connection
 
-def _database_url() -> str:
-    parser = argparse.ArgumentParser(add_help=False)
-    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL") or DEFAULT_DB)
-    url: str = parser.parse_known_args()[0].database_url
-    return url
-
-
-os.environ["DATABASE_URL"] = _database_url()
-
-import django  # noqa: E402
-
-django.setup()
-
-import httpx  # noqa: E402
-from django.conf import settings  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
-
-from benchmarks.broadcast import ensure_database  # noqa: E402
-from pusher_django.client import get_client  # noqa: E402
-from pusher_django.conf import reset_config  # noqa: E402
-from pusher_django.models import Delivery  # noqa: E402
-from tests.support.django_env import django_env  # noqa: E402
-from tests.support.processes import ROOT, free_port, log_path, stop_process, wait_until  # noqa: E402
-from tests.support.soketi import Soketi  # noqa: E402
-from tests.support.worker import CeleryWorker  # noqa: E402
-from tests.testapp.models import Message, Room  # noqa: E402
+from benchmarks.broadcast import ensure_database
+from pusher_django.client import get_client
+from pusher_django.conf import reset_config
+from pusher_django.models import Delivery
+from tests.support.django_env import django_env
+from tests.support.processes import ROOT, free_port, log_path, stop_process, wait_until
+from tests.support.soketi import Soketi
+from tests.support.worker import CeleryWorker
+from tests.testapp.models import Message, Room
 
 CLIENT_CONCURRENCY = 50
 VIEW_CONCURRENCY = 20
