@@ -3,15 +3,16 @@
 Every method validates its input before anything is sent, so bad input
 raises :class:`~pusher_django.exceptions.PusherValidationError` and never
 reaches the network. Building and signing a request (:meth:`PusherClient.prepare`)
-is separate from sending it (:class:`~pusher_django.transport.Transport`), which
-keeps signatures testable with a fixed clock.
+is separate from sending it (:class:`~pusher_django.transport.Transport`, or
+:class:`~pusher_django.async_transport.AsyncTransport` for the ``a``-prefixed
+coroutine twins), which keeps signatures testable with a fixed clock and
+gives both kinds of call one set of rules.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, cast
 
 from . import info as info_rules
@@ -25,6 +26,7 @@ from .api_types import (
     UserAuth,
     UsersResult,
 )
+from .async_transport import AsyncTransport
 from .channels import (
     SERVER_TO_USER_PREFIX,
     channel_kind,
@@ -37,7 +39,7 @@ from .exceptions import PusherConfigurationError, PusherValidationError
 from .payloads import encode_event_data
 from .sender_exclusion import excluded_socket
 from .signing import channel_auth_token, compact_json, sign_rest_request, user_auth_token
-from .transport import Transport
+from .transport import PreparedRequest, Transport
 from .validation import validate_event_name, validate_socket_id, validate_user_id
 
 MAX_TRIGGER_CHANNELS = 100
@@ -46,16 +48,6 @@ MAX_PRESENCE_USER_ID_LENGTH = 128
 MAX_PRESENCE_USER_INFO_BYTES = 1024
 MAX_WATCHLIST = 100
 _BATCH_KEYS = frozenset({"channel", "name", "data", "socket_id", "info"})
-
-
-@dataclass(frozen=True)
-class PreparedRequest:
-    """A signed request, ready for the transport."""
-
-    method: str
-    path: str
-    query: dict[str, str]
-    body: bytes | None
 
 
 def _channel_list(channels: str | Iterable[str]) -> list[str]:
@@ -73,15 +65,52 @@ def _channel_list(channels: str | Iterable[str]) -> list[str]:
     return names
 
 
-class PusherClient:
-    """Client for the Pusher Channels HTTP API of one app."""
+def _exclusion_and_info(
+    item: dict[str, Any], socket_id: str | None, info: info_rules.InfoArg, channels: list[str]
+) -> dict[str, Any]:
+    """Add the excluded socket (given, else the request's) and the ``info`` attributes."""
+    socket_id = excluded_socket(socket_id)
+    if socket_id is not None:
+        item["socket_id"] = validate_socket_id(socket_id)
+    attributes = info_rules.for_trigger(info, channels)
+    if attributes:
+        item["info"] = ",".join(attributes)
+    return item
 
-    def __init__(self, config: PusherConfig, transport: Transport | None = None) -> None:
+
+class PusherClient:
+    """Client for the Pusher Channels HTTP API of one app.
+
+    Each API call is built, validated, encrypted and signed once, by a
+    ``_*_request`` method, and then sent either by the sync transport
+    (``trigger``) or by the async one (its twin ``atrigger``): the two can only
+    differ in how the bytes travel.
+    """
+
+    def __init__(
+        self,
+        config: PusherConfig,
+        transport: Transport | None = None,
+        async_transport: AsyncTransport | None = None,
+    ) -> None:
         self.config = config
         self.transport = transport or Transport(config.base_url, config.timeout)
+        self._async_transport = async_transport
 
     def __repr__(self) -> str:
         return f"<PusherClient app_id={self.config.app_id} {self.config.base_url}>"
+
+    @property
+    def async_transport(self) -> AsyncTransport:
+        """Created on the first coroutine call, so sync-only projects never need httpx."""
+        if self._async_transport is None:
+            self._async_transport = AsyncTransport(self.config.base_url, self.config.timeout)
+        return self._async_transport
+
+    async def aclose(self) -> None:
+        """Close the running event loop's pooled connections."""
+        if self._async_transport is not None:
+            await self._async_transport.aclose()
 
     # -- signing -----------------------------------------------------------------
 
@@ -108,11 +137,13 @@ class PusherClient:
         )
         return PreparedRequest(method, full_path, query, raw)
 
-    def _send(
-        self, method: str, path: str, params: Mapping[str, str] | None = None, body: Any = None
-    ) -> Any:
-        request = self.prepare(method, path, params, body)
+    def _send(self, request: PreparedRequest) -> Any:
         return self.transport.send(request.method, request.path, request.query, request.body)
+
+    async def _asend(self, request: PreparedRequest) -> Any:
+        return await self.async_transport.send(
+            request.method, request.path, request.query, request.body
+        )
 
     def _encode(self, channels: Sequence[str], data: Any) -> str:
         return encode_event_data(
@@ -122,37 +153,25 @@ class PusherClient:
             max_bytes=self.config.max_payload_bytes,
         )
 
-    # -- events ------------------------------------------------------------------
+    # -- requests ------------------------------------------------------------------
 
-    def trigger(
+    def _trigger_request(
         self,
         channels: str | Iterable[str],
         event: str,
         data: Any,
-        *,
-        socket_id: str | None = None,
-        info: info_rules.InfoArg = None,
-    ) -> TriggerResult:
-        """Publish one event to up to 100 channels (an encrypted channel only alone).
-
-        ``socket_id`` excludes that connection (usually the sender's); by
-        default it is the current request's ``X-Socket-ID`` (see
-        :class:`~pusher_django.middleware.SocketIdMiddleware`);
-        ``info`` asks for ``subscription_count`` / ``user_count`` in the answer.
-        """
+        socket_id: str | None,
+        info: info_rules.InfoArg,
+    ) -> PreparedRequest:
         names = _channel_list(channels)
         body: dict[str, Any] = {
             "name": validate_event_name(event),
             "data": self._encode(names, data),
             "channels": names,
         }
-        socket_id = excluded_socket(socket_id)
-        if socket_id is not None:
-            body["socket_id"] = validate_socket_id(socket_id)
-        attributes = info_rules.for_trigger(info, names)
-        if attributes:
-            body["info"] = ",".join(attributes)
-        return cast(TriggerResult, self._send("POST", "/events", body=body))
+        return self.prepare(
+            "POST", "/events", body=_exclusion_and_info(body, socket_id, info, names)
+        )
 
     def _batch_item(self, index: int, event: Mapping[str, Any]) -> dict[str, Any]:
         if not isinstance(event, Mapping):
@@ -175,16 +194,9 @@ class PusherClient:
             "name": validate_event_name(event["name"]),
             "data": self._encode([channel], event["data"]),
         }
-        socket_id = excluded_socket(event.get("socket_id"))
-        if socket_id is not None:
-            item["socket_id"] = validate_socket_id(socket_id)
-        attributes = info_rules.for_trigger(event.get("info"), [channel])
-        if attributes:
-            item["info"] = ",".join(attributes)
-        return item
+        return _exclusion_and_info(item, event.get("socket_id"), event.get("info"), [channel])
 
-    def trigger_batch(self, events: Iterable[BatchEvent | Mapping[str, Any]]) -> BatchResult:
-        """Publish up to 10 events, each to one channel, in one request."""
+    def _batch_request(self, events: Iterable[BatchEvent | Mapping[str, Any]]) -> PreparedRequest:
         items = list(events)
         if not items:
             raise PusherValidationError("trigger_batch needs at least one event.")
@@ -193,19 +205,11 @@ class PusherClient:
                 f"{len(items)} events given; a batch holds at most {MAX_BATCH_EVENTS}."
             )
         batch = [self._batch_item(index, event) for index, event in enumerate(items)]
-        return cast(BatchResult, self._send("POST", "/batch_events", body={"batch": batch}))
+        return self.prepare("POST", "/batch_events", body={"batch": batch})
 
-    def send_to_user(self, user_id: str, event: str, data: Any) -> TriggerResult:
-        """Send an event to every connection signed in as ``user_id``."""
-        channel = SERVER_TO_USER_PREFIX + validate_user_id(user_id)
-        return self.trigger(channel, event, data)
-
-    # -- channels and users ----------------------------------------------------------
-
-    def get_channels(
-        self, filter_by_prefix: str | None = None, info: info_rules.InfoArg = None
-    ) -> ChannelsResult:
-        """Occupied channels, optionally only those whose name starts with a prefix."""
+    def _channels_request(
+        self, filter_by_prefix: str | None, info: info_rules.InfoArg
+    ) -> PreparedRequest:
         params: dict[str, str] = {}
         if filter_by_prefix is not None:
             if not isinstance(filter_by_prefix, str) or not filter_by_prefix:
@@ -214,28 +218,114 @@ class PusherClient:
         attributes = info_rules.for_channel_list(info, filter_by_prefix)
         if attributes:
             params["info"] = ",".join(attributes)
-        return cast(ChannelsResult, self._send("GET", "/channels", params))
+        return self.prepare("GET", "/channels", params)
 
-    def get_channel(self, channel: str, info: info_rules.InfoArg = None) -> ChannelInfo:
-        """State of one channel: ``occupied`` plus the requested attributes."""
+    def _channel_request(self, channel: str, info: info_rules.InfoArg) -> PreparedRequest:
         validate_channel_name(channel)
         attributes = info_rules.for_channel(info, channel)
         params = {"info": ",".join(attributes)} if attributes else {}
-        return cast(ChannelInfo, self._send("GET", f"/channels/{channel}", params))
+        return self.prepare("GET", f"/channels/{channel}", params)
 
-    def get_users(self, channel: str) -> UsersResult:
-        """Users on a presence channel; pass the full name (``presence-room``)."""
+    def _users_request(self, channel: str) -> PreparedRequest:
         validate_channel_name(channel)
         if not is_presence(channel):
             raise PusherValidationError(
                 f"get_users needs a presence channel (presence-...), got {channel!r}."
             )
-        return cast(UsersResult, self._send("GET", f"/channels/{channel}/users"))
+        return self.prepare("GET", f"/channels/{channel}/users")
+
+    def _terminate_request(self, user_id: str) -> PreparedRequest:
+        path = f"/users/{validate_user_id(user_id)}/terminate_connections"
+        return self.prepare("POST", path, body={})
+
+    # -- events ------------------------------------------------------------------
+
+    def trigger(
+        self,
+        channels: str | Iterable[str],
+        event: str,
+        data: Any,
+        *,
+        socket_id: str | None = None,
+        info: info_rules.InfoArg = None,
+    ) -> TriggerResult:
+        """Publish one event to up to 100 channels (an encrypted channel only alone).
+
+        ``socket_id`` excludes that connection (usually the sender's); by
+        default it is the current request's ``X-Socket-ID`` (see
+        :class:`~pusher_django.middleware.SocketIdMiddleware`);
+        ``info`` asks for ``subscription_count`` / ``user_count`` in the answer.
+        """
+        request = self._trigger_request(channels, event, data, socket_id, info)
+        return cast(TriggerResult, self._send(request))
+
+    async def atrigger(
+        self,
+        channels: str | Iterable[str],
+        event: str,
+        data: Any,
+        *,
+        socket_id: str | None = None,
+        info: info_rules.InfoArg = None,
+    ) -> TriggerResult:
+        """:meth:`trigger` from a coroutine."""
+        request = self._trigger_request(channels, event, data, socket_id, info)
+        return cast(TriggerResult, await self._asend(request))
+
+    def trigger_batch(self, events: Iterable[BatchEvent | Mapping[str, Any]]) -> BatchResult:
+        """Publish up to 10 events, each to one channel, in one request."""
+        return cast(BatchResult, self._send(self._batch_request(events)))
+
+    async def atrigger_batch(self, events: Iterable[BatchEvent | Mapping[str, Any]]) -> BatchResult:
+        """:meth:`trigger_batch` from a coroutine."""
+        return cast(BatchResult, await self._asend(self._batch_request(events)))
+
+    def send_to_user(self, user_id: str, event: str, data: Any) -> TriggerResult:
+        """Send an event to every connection signed in as ``user_id``."""
+        return self.trigger(SERVER_TO_USER_PREFIX + validate_user_id(user_id), event, data)
+
+    async def asend_to_user(self, user_id: str, event: str, data: Any) -> TriggerResult:
+        """:meth:`send_to_user` from a coroutine."""
+        return await self.atrigger(SERVER_TO_USER_PREFIX + validate_user_id(user_id), event, data)
+
+    # -- channels and users ----------------------------------------------------------
+
+    def get_channels(
+        self, filter_by_prefix: str | None = None, info: info_rules.InfoArg = None
+    ) -> ChannelsResult:
+        """Occupied channels, optionally only those whose name starts with a prefix."""
+        return cast(ChannelsResult, self._send(self._channels_request(filter_by_prefix, info)))
+
+    async def aget_channels(
+        self, filter_by_prefix: str | None = None, info: info_rules.InfoArg = None
+    ) -> ChannelsResult:
+        """:meth:`get_channels` from a coroutine."""
+        request = self._channels_request(filter_by_prefix, info)
+        return cast(ChannelsResult, await self._asend(request))
+
+    def get_channel(self, channel: str, info: info_rules.InfoArg = None) -> ChannelInfo:
+        """State of one channel: ``occupied`` plus the requested attributes."""
+        return cast(ChannelInfo, self._send(self._channel_request(channel, info)))
+
+    async def aget_channel(self, channel: str, info: info_rules.InfoArg = None) -> ChannelInfo:
+        """:meth:`get_channel` from a coroutine."""
+        return cast(ChannelInfo, await self._asend(self._channel_request(channel, info)))
+
+    def get_users(self, channel: str) -> UsersResult:
+        """Users on a presence channel; pass the full name (``presence-room``)."""
+        return cast(UsersResult, self._send(self._users_request(channel)))
+
+    async def aget_users(self, channel: str) -> UsersResult:
+        """:meth:`get_users` from a coroutine."""
+        return cast(UsersResult, await self._asend(self._users_request(channel)))
 
     def terminate_user_connections(self, user_id: str) -> dict[str, Any]:
         """Close every connection signed in as ``user_id``."""
-        path = f"/users/{validate_user_id(user_id)}/terminate_connections"
-        return cast(dict[str, Any], self._send("POST", path, body={}))
+        return cast(dict[str, Any], self._send(self._terminate_request(user_id)))
+
+    async def aterminate_user_connections(self, user_id: str) -> dict[str, Any]:
+        """:meth:`terminate_user_connections` from a coroutine."""
+        return cast(dict[str, Any], await self._asend(self._terminate_request(user_id)))
 
     # -- local authorization -------------------------------------------------------------
 
@@ -342,5 +432,8 @@ def get_client() -> PusherClient:
 @on_reset
 def _forget_client() -> None:
     if get_client.cache_info().currsize:
-        get_client().transport.close()
+        client = get_client()
+        client.transport.close()
+        if client._async_transport is not None:
+            client._async_transport.forget()
     get_client.cache_clear()

@@ -6,19 +6,41 @@ their notices here, so a receiver sees the same keyword arguments whichever
 source told it, and a new signal is one builder plus one line in
 :mod:`pusher_django.signals`. :func:`send` is the one place that runs
 receivers robustly and logs the ones that raise.
+
+Receivers may be coroutine functions (``async def``) on Django 5.0 and later:
+Django's ``send_robust`` runs them after the sync ones, concurrently, in one
+``async_to_sync`` call, from the listener's dispatcher thread and from the
+webhook view alike. Django 4.2 calls such a receiver and drops the coroutine
+unawaited, and so does Django 5 for an object whose ``__call__`` is async;
+:func:`send` closes that coroutine and reports the receiver as failed, with
+a message saying why, instead of silently doing nothing.
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
 from typing import Any, NamedTuple
 
+import django
 from django.dispatch import Signal
 
 from . import signals
 from .signals import LISTENER
 
 logger = logging.getLogger(__name__)
+
+ASYNC_RECEIVERS = django.VERSION >= (5, 0)
+if ASYNC_RECEIVERS:
+    _UNAWAITED = (
+        "the receiver returned a coroutine that Django did not await: connect an `async def` "
+        "function (or mark it with asgiref.sync.markcoroutinefunction); it did not run"
+    )
+else:
+    _UNAWAITED = (
+        f"async signal receivers need Django 5.0 or later (this is Django "
+        f"{django.get_version()}); the receiver did not run: make it a plain function"
+    )
 
 
 class Notice(NamedTuple):
@@ -111,7 +133,11 @@ def frame_rejected(event: str | None, error: str) -> Notice:
 def send(notice: Notice, sender: Any) -> bool:
     """Run every receiver; log each one that raised, with its traceback. ``False`` if any did."""
     ok = True
-    for receiver, result in notice.signal.send_robust(sender, **notice.kwargs):
+    for receiver, outcome in notice.signal.send_robust(sender, **notice.kwargs):
+        result = outcome
+        if inspect.iscoroutine(outcome):
+            outcome.close()
+            result = TypeError(_UNAWAITED)
         if isinstance(result, BaseException):
             ok = False
             logger.error(

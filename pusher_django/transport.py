@@ -1,7 +1,10 @@
-"""The HTTP transport: one pooled ``requests.Session`` and the status → exception map.
+"""The sync HTTP transport (one pooled ``requests.Session``) and the status → exception map.
 
 Kept apart from the client so that signing and input validation can be tested
-without a network, and so that every REST call fails the same typed way.
+without a network, and so that every REST call fails the same typed way: the
+async transport (:mod:`pusher_django.async_transport`) hands its answers and
+network failures to the same :func:`interpret`, :func:`timed_out` and
+:func:`unreachable`.
 Log lines and exception messages carry the method and path, never the
 signed query string.
 """
@@ -9,9 +12,12 @@ signed query string.
 from __future__ import annotations
 
 import email.utils
+import json
 import logging
 import re
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import requests
@@ -60,8 +66,30 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-def _server_message(response: requests.Response) -> str:
-    text = response.text.strip() or response.reason or ""
+@dataclass(frozen=True)
+class PreparedRequest:
+    """A signed request, ready for either transport."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    body: bytes | None
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a server answered, whichever HTTP library received it."""
+
+    status: int
+    reason: str
+    headers: Mapping[str, str]  # case-insensitive in both libraries
+    content: bytes
+    #: The ``requests`` response, carried by the errors of the sync transport.
+    response: requests.Response | None = None
+
+
+def _server_message(answer: Answer) -> str:
+    text = answer.content.decode("utf-8", "replace").strip() or answer.reason or ""
     return text[:MAX_SERVER_MESSAGE]
 
 
@@ -78,12 +106,62 @@ def _embedded_error_status(decoded: Any) -> int | None:
 _QUERY_RE = re.compile(r"\?[^\s'\"]*")
 
 
-def _scrubbed(err: BaseException) -> TransportFailure:
+def scrubbed(err: BaseException) -> TransportFailure:
+    """The library's error without the signed query string: the ``__cause__`` to chain."""
     return TransportFailure(f"{type(err).__name__}: {_QUERY_RE.sub('?<signed query>', str(err))}")
 
 
+def timed_out(method: str, path: str, timeout: float) -> PusherTimeout:
+    """The error for a request that got no answer in time."""
+    return PusherTimeout(
+        f"Pusher did not answer {method} {path} within {timeout:g} s.", method=method, path=path
+    )
+
+
+def unreachable(method: str, path: str, err: BaseException) -> PusherConnectionError:
+    """The error for a request that could not be sent or whose answer was cut."""
+    return PusherConnectionError(
+        f"Could not reach Pusher for {method} {path}: {type(err).__name__}.",
+        method=method,
+        path=path,
+    )
+
+
+def log_answer(method: str, path: str, status: int, started: float) -> None:
+    logger.debug(
+        "%s %s -> %s in %.0f ms", method, path, status, (time.monotonic() - started) * 1000
+    )
+
+
+def interpret(method: str, path: str, answer: Answer) -> Any:
+    """The decoded JSON of a success, else the typed error for the status (raised)."""
+    status = answer.status
+    context: dict[str, Any] = {
+        "status": status,
+        "method": method,
+        "path": path,
+        "response": answer.response,
+    }
+    message = _server_message(answer)
+    if 200 <= status < 300:
+        try:
+            decoded = json.loads(answer.content) if answer.content else {}
+        except ValueError as err:
+            raise PusherResponseError(f"expected JSON, got {message!r}", **context) from err
+        embedded = _embedded_error_status(decoded)
+        if embedded is None:
+            return decoded
+        status = context["status"] = embedded
+    if status == 429:
+        retry_after = parse_retry_after(answer.headers.get("Retry-After"))
+        raise PusherRateLimited(message, retry_after=retry_after, **context)
+    if status >= 500:
+        raise PusherServerError(message, **context)
+    raise _STATUS_ERRORS.get(status, PusherAPIError)(message, **context)
+
+
 class Transport:
-    """Sends signed requests and decodes JSON answers."""
+    """Sends signed requests over one pooled ``requests.Session``."""
 
     def __init__(self, base_url: str, timeout: float) -> None:
         self.base_url = base_url
@@ -107,48 +185,15 @@ class Transport:
                 timeout=self.timeout,
             )
         except requests.Timeout as err:
-            raise PusherTimeout(
-                f"Pusher did not answer {method} {path} within {self.timeout:g} s.",
-                method=method,
-                path=path,
-            ) from _scrubbed(err)
+            raise timed_out(method, path, self.timeout) from scrubbed(err)
         except requests.RequestException as err:
-            raise PusherConnectionError(
-                f"Could not reach Pusher for {method} {path}: {type(err).__name__}.",
-                method=method,
-                path=path,
-            ) from _scrubbed(err)
-        logger.debug(
-            "%s %s -> %s in %.0f ms",
-            method,
-            path,
+            raise unreachable(method, path, err) from scrubbed(err)
+        log_answer(method, path, response.status_code, started)
+        answer = Answer(
             response.status_code,
-            (time.monotonic() - started) * 1000,
+            response.reason or "",
+            response.headers,
+            response.content,
+            response,
         )
-        return self._decode(method, path, response)
-
-    @staticmethod
-    def _decode(method: str, path: str, response: requests.Response) -> Any:
-        status = response.status_code
-        context: dict[str, Any] = {
-            "status": status,
-            "method": method,
-            "path": path,
-            "response": response,
-        }
-        message = _server_message(response)
-        if 200 <= status < 300:
-            try:
-                decoded = response.json() if response.content else {}
-            except ValueError as err:
-                raise PusherResponseError(f"expected JSON, got {message!r}", **context) from err
-            embedded = _embedded_error_status(decoded)
-            if embedded is None:
-                return decoded
-            status = context["status"] = embedded
-        if status == 429:
-            retry_after = parse_retry_after(response.headers.get("Retry-After"))
-            raise PusherRateLimited(message, retry_after=retry_after, **context)
-        if status >= 500:
-            raise PusherServerError(message, **context)
-        raise _STATUS_ERRORS.get(status, PusherAPIError)(message, **context)
+        return interpret(method, path, answer)

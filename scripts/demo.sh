@@ -2,8 +2,17 @@
 # Sets up and runs the whole demo: soketi, Django, a Celery worker, the outbox relay and
 # pusher_listen.
 # Ctrl-C stops every process. Set PUSHER_URL to use hosted Pusher instead of soketi.
+# --asgi (or DEMO_SERVER=uvicorn) serves Django through uvicorn (demo_project/asgi.py)
+# instead of runserver.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+DEMO_SERVER="${DEMO_SERVER:-runserver}"
+for arg in "$@"; do
+  case "$arg" in
+    --asgi) DEMO_SERVER=uvicorn ;;
+    *) echo "usage: scripts/demo.sh [--asgi]" >&2; exit 2 ;;
+  esac
+done
 scripts/bootstrap.sh
 
 DEMO_PORT="${DEMO_PORT:-8000}"
@@ -48,6 +57,10 @@ $PY manage.py seed_demo | sed -u 's/^/[demo] /'
 run celery .venv/bin/celery -A demo_project worker --loglevel=INFO --concurrency=2
 run outbox $PY manage.py pusher_outbox
 run listen $PY manage.py pusher_listen
-run django $PY manage.py runserver "127.0.0.1:$DEMO_PORT" --noreload
+if [ "$DEMO_SERVER" = uvicorn ]; then
+  run django .venv/bin/uvicorn demo_project.asgi:application --host 127.0.0.1 --port "$DEMO_PORT" --lifespan off
+else
+  run django $PY manage.py runserver "127.0.0.1:$DEMO_PORT" --noreload
+fi
 echo "[demo] open http://127.0.0.1:$DEMO_PORT/ in two browsers (admin: http://127.0.0.1:$DEMO_PORT/admin/) - Ctrl-C stops everything"
 wait -n "${pids[@]}" || true

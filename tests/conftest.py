@@ -10,6 +10,7 @@ import pytest
 from pusher_django.conf import reset_config
 
 from . import celery_app  # noqa: F401 - binds the shared tasks to the test broker
+from .support.asgi import SERVER, AsgiServer
 from .support.proxy import RestProxy
 from .support.pusherjs import PusherJs
 from .support.soketi import Soketi
@@ -86,3 +87,19 @@ def broadcasting(soketi: Soketi, settings: Any, celery_worker: CeleryWorker, res
     rest_proxy.down = False
     yield rest_proxy
     rest_proxy.down = False
+
+
+@pytest.fixture(scope="session")
+def asgi_server(django_db_setup: None) -> Iterator[AsgiServer]:
+    """The test project under uvicorn (tests using it need ``django_db(transaction=True)``)."""
+    server = AsgiServer().start()
+    yield server
+    server.stop()
+
+
+if SERVER == "uvicorn":
+
+    @pytest.fixture(scope="session")
+    def live_server(asgi_server: AsgiServer) -> AsgiServer:
+        """``PUSHER_DJANGO_TEST_SERVER=uvicorn``: every live-server test runs under ASGI."""
+        return asgi_server

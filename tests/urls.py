@@ -10,4 +10,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("pusher/", include("pusher_django.urls")),
     path("test-pages/channels/", views.many_channels, name="test-many-channels"),
     path("test-pages/recovery/<int:room_id>/", views.recovery, name="test-recovery"),
+    path("test-pages/save/", views.save_message, name="test-save"),
+    path("test-pages/asave/", views.asave_message, name="test-asave"),
+    path("test-pages/atrigger/", views.atrigger_ping, name="test-atrigger"),
+    path("test-pages/aauth/", views.aauthorize_lobby, name="test-aauth"),
 ]

@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from asgiref.sync import sync_to_async
+
 from .events import OutgoingEvent, make_event
 from .writer import write
 
@@ -35,4 +37,12 @@ def trigger_on_commit(
     write([make_event(name, event, data, socket_id) for name in names], using)
 
 
-__all__ = ["OutgoingEvent", "make_event", "trigger_on_commit"]
+#: :func:`trigger_on_commit` from a coroutine: the same arguments, awaited. The row is
+#: written on the thread, so the database connection, of the request's other async ORM
+#: calls (``thread_sensitive``, like ``asave()``). Django's async ORM runs each call in
+#: autocommit, so outside an ``atomic`` block run in a sync function the row commits by
+#: itself, at once (docs/async.md, "What is atomic with what").
+atrigger_on_commit = sync_to_async(trigger_on_commit, thread_sensitive=True)
+
+
+__all__ = ["OutgoingEvent", "atrigger_on_commit", "make_event", "trigger_on_commit"]

@@ -1,8 +1,9 @@
 """The README's demo command: all processes start, the chat works in two browsers, Ctrl-C stops.
 
 The demo is started once for this module with ``scripts/demo.sh`` on free
-ports (its own soketi, Celery worker, ``pusher_listen`` and runserver), then
-driven with headless Chromium, then stopped with SIGINT.
+ports (its own soketi, Celery worker, ``pusher_listen`` and runserver, or
+uvicorn with ``PUSHER_DJANGO_TEST_SERVER=uvicorn``), then driven with
+headless Chromium, then stopped with SIGINT.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
+from tests.support.asgi import SERVER
 from tests.support.browser import chromium, screenshot, wait
 from tests.support.processes import ROOT, free_port, log_path, port_open, wait_until
 
@@ -52,6 +54,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
         SOKETI_METRICS_PORT=str(free_port()),
         DEMO_DB=str(Path(tmp_path_factory.mktemp("demo")) / "demo.sqlite3"),
         CELERY_BROKER_URL="redis://127.0.0.1:6379/13",
+        DEMO_SERVER="uvicorn" if SERVER == "uvicorn" else "runserver",  # scripts/demo.sh --asgi
     )
     for name in ("PUSHER_URL", "PUSHER_APP_ID", "DJANGO_SETTINGS_MODULE", "DATABASE_URL"):
         env.pop(name, None)

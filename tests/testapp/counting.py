@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.utils.deprecation import MiddlewareMixin
 
 _lock = threading.Lock()
 requests: Counter[str] = Counter()
@@ -17,11 +17,9 @@ def count(path: str) -> int:
         return requests[path]
 
 
-class RequestCounter:
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
+class RequestCounter(MiddlewareMixin):
+    """Sync and async capable (``MiddlewareMixin``), so it adds no thread hop under ASGI."""
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def process_request(self, request: HttpRequest) -> None:
         with _lock:
             requests[request.path] += 1
-        return self.get_response(request)

@@ -32,19 +32,6 @@ pytestmark = pytest.mark.django_db
 PENDING, SENT, FAILED = Delivery.Status.PENDING, Delivery.Status.SENT, Delivery.Status.FAILED
 
 
-@pytest.fixture
-def handoffs(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
-    """The tasks the after-commit hand-off enqueues (the broker is not under test here)."""
-    sent: list[tuple[Any, ...]] = []
-
-    def enqueue(task: Any, *args: Any, countdown: float | None = None) -> bool:
-        sent.append((task.name, *args))
-        return True
-
-    monkeypatch.setattr(tasks, "enqueue", enqueue)
-    return sent
-
-
 def rows(**filters: Any) -> list[tuple[str, str, str]]:
     return list(
         Delivery.objects.filter(**filters).order_by("id").values_list("channel", "name", "data")

@@ -40,25 +40,26 @@ class ScriptedAdapter(BaseAdapter):
         pass
 
 
+#: Every status and the exception it raises (the async client's tests use the same table).
+STATUS_ERRORS = [
+    (400, exc.PusherBadRequest),
+    (401, exc.PusherAuthenticationError),
+    (403, exc.PusherForbidden),
+    (404, exc.PusherNotFound),
+    (413, exc.PusherPayloadTooLarge),
+    (418, exc.PusherAPIError),
+    (500, exc.PusherServerError),
+    (503, exc.PusherServerError),
+]
+
+
 def client_with(adapter) -> PusherClient:
     client = PusherClient(get_config())
     client.transport.session.mount("http://", adapter)
     return client
 
 
-@pytest.mark.parametrize(
-    ("status", "error"),
-    [
-        (400, exc.PusherBadRequest),
-        (401, exc.PusherAuthenticationError),
-        (403, exc.PusherForbidden),
-        (404, exc.PusherNotFound),
-        (413, exc.PusherPayloadTooLarge),
-        (418, exc.PusherAPIError),
-        (500, exc.PusherServerError),
-        (503, exc.PusherServerError),
-    ],
-)
+@pytest.mark.parametrize(("status", "error"), STATUS_ERRORS)
 def test_status_maps_to_exception(status, error):
     client = client_with(ScriptedAdapter(status, b'{"error":"nope"}'))
     with pytest.raises(error) as info:

@@ -1,0 +1,22 @@
+"""Fixtures shared by the unit tests of the outbox (sync and async)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from pusher_django import tasks
+
+
+@pytest.fixture
+def handoffs(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
+    """The tasks the after-commit hand-off enqueues (the broker is not under test here)."""
+    sent: list[tuple[Any, ...]] = []
+
+    def enqueue(task: Any, *args: Any, countdown: float | None = None) -> bool:
+        sent.append((task.name, *args))
+        return True
+
+    monkeypatch.setattr(tasks, "enqueue", enqueue)
+    return sent
