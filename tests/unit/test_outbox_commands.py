@@ -15,9 +15,7 @@ from hypothesis import strategies as st
 from pusher_django.management.commands.pusher_outbox import id_range, moment
 from pusher_django.models import Delivery
 from pusher_django.outbox import relay
-from tests.unit.test_outbox import add, handoffs
-
-__all__ = ["handoffs"]  # the fixture, shared with the outbox tests
+from tests.unit.test_outbox import add
 
 pytestmark = pytest.mark.django_db
 

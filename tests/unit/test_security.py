@@ -242,6 +242,7 @@ def test_an_odd_x_socket_id_never_fails_the_users_save(header: str, caplog: Any)
     request = RequestFactory().post("/", headers={"X-Socket-ID": header})
     with caplog.at_level(logging.DEBUG, logger="pusher_django.middleware"):
         response = SocketIdMiddleware(save_message)(request)
+    assert isinstance(response, HttpResponse)
     assert response.content == b"saved"
     assert Message.objects.filter(text="hello").count() == 1
     row = Delivery.objects.get(channel__startswith="private-encrypted-room-")
