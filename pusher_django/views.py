@@ -23,7 +23,7 @@ from django.http import HttpRequest, JsonResponse, QueryDict
 from django.http.multipartparser import MultiPartParserError
 from django.views.decorators.http import require_GET, require_POST
 
-from . import safe_json
+from . import counters, safe_json
 from .authorization import Decision, decide, get_policy
 from .channels import channel_kind, validate_channel_name
 from .client import get_client
@@ -93,6 +93,7 @@ def channel_auth(request: HttpRequest) -> JsonResponse:
     except PusherValidationError as err:
         return error(str(err), 400)
     status, body = _answer(request, socket_id, channel, decide(request, [channel])[0])
+    counters.auth_decisions([status])
     return JsonResponse(body, status=status)
 
 
@@ -150,6 +151,7 @@ def channel_auth_batch(request: HttpRequest) -> JsonResponse:
             results[channel] = {}
     for channel, decision in zip(valid, decide(request, valid), strict=True):
         status, body = _answer(request, socket_id, channel, decision)
+        counters.auth_decisions([status])
         results[channel] = (
             {"status": status, "data": body}
             if status == 200

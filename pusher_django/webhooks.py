@@ -24,7 +24,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from . import notices, safe_json, tasks
+from . import counters, notices, safe_json, tasks
 from .channels import validate_channel_name
 from .conf import get_config
 from .endpoints import endpoint, error
@@ -240,6 +240,7 @@ def webhook(request: HttpRequest) -> JsonResponse:
     except WebhookFormatError as err:
         logger.warning("Pusher webhook malformed: %s", err)
         return error(str(err), 400)
+    counters.webhook_events(len(verified.events), verified.skipped)
     answer: dict[str, Any] = {"ok": True}
     if verified.skipped:
         answer["skipped"] = verified.skipped

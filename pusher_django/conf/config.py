@@ -23,6 +23,7 @@ from .sections import (
     AdminSettings,
     AuthSettings,
     CelerySettings,
+    HealthSettings,
     ListenerSettings,
     OutboxSettings,
     UsersSettings,
@@ -62,6 +63,7 @@ class PusherConfig:
     admin: AdminSettings = field(default_factory=AdminSettings)
     outbox: OutboxSettings = field(default_factory=OutboxSettings)
     webhooks: WebhookSettings = field(default_factory=WebhookSettings)
+    health: HealthSettings = field(default_factory=HealthSettings)
 
     @property
     def scheme(self) -> str:

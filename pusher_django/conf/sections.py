@@ -231,6 +231,18 @@ class WebhookSettings:
     )
 
 
+@dataclass(frozen=True)
+class HealthSettings:
+    """``PUSHER["HEALTH"]``: the counters and listener heartbeats behind Pusher → Overview."""
+
+    cache: str = setting(
+        "default",
+        CACHE_ALIAS,
+        "Set it to an alias of settings.CACHES that every process shares (Redis, Memcached).",
+    )
+    heartbeat: float = setting(5.0, POSITIVE)  # a listener replica reports this often
+
+
 #: settings key -> its section type, in the order the checks report them
 SECTIONS: dict[str, type[Any]] = {
     "AUTH": AuthSettings,
@@ -240,6 +252,7 @@ SECTIONS: dict[str, type[Any]] = {
     "ADMIN": AdminSettings,
     "OUTBOX": OutboxSettings,
     "WEBHOOKS": WebhookSettings,
+    "HEALTH": HealthSettings,
 }
 
 

@@ -15,6 +15,7 @@ from pusher_django.exceptions import ListenerFailed
 
 from .core import Listener
 from .leader import LeaderLock
+from .replicas import ReplicaReporter
 
 logger = logging.getLogger(__name__)
 
@@ -37,12 +38,15 @@ class ListenerRunner:
         }
         if self.lock is not None:
             self.lock.start()
+        beat = ReplicaReporter(self.listener, self.lock)
+        beat.start()
         try:
             self.listener.run()
         except ListenerFailed as err:
             logger.error("Pusher listener refused by the server: %s", err)
             return EXIT_REFUSED
         finally:
+            beat.stop()
             if self.lock is not None:
                 self.lock.stop()
             for sig, handler in previous.items():

@@ -24,6 +24,7 @@ from django.db.models import Count, F, Min, Q, QuerySet
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
+from pusher_django import counters
 from pusher_django.client import MAX_BATCH_EVENTS, PusherClient, get_client, send_events
 from pusher_django.conf import get_config
 from pusher_django.exceptions import PusherConfigurationError, PusherError, PusherTransientError
@@ -191,6 +192,7 @@ def _mark_sent(rows: Sequence[Delivery], using: str, token: Any, report: Report)
         lease_token=None,
         lease_until=None,
     )
+    counters.sent([row.created_at for row in rows])
 
 
 def _release(rows: Sequence[Delivery], using: str, token: Any) -> None:
@@ -219,6 +221,7 @@ def _fail(rows: Sequence[Delivery], error: str, using: str, token: Any, report: 
         lease_token=None,
         lease_until=None,
     )
+    counters.failed(len(rows))
 
 
 #: Backoff grows as 2**attempts up to its cap; past this the cap is reached anyway.

@@ -25,6 +25,7 @@ from django.db import DEFAULT_DB_ALIAS, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from pusher_django import counters
 from pusher_django.models import Delivery
 
 from .events import OutgoingEvent, make_event
@@ -46,11 +47,12 @@ _local = threading.local()
 class _Transaction:
     """What the writes of one transaction share: their batch id and the hand-off."""
 
-    __slots__ = ("batch", "handed_off")
+    __slots__ = ("batch", "handed_off", "written")
 
     def __init__(self) -> None:
         self.batch = uuid.uuid4()
         self.handed_off = False
+        self.written = 0  # rows, for the counters (a rolled-back savepoint's included)
 
 
 def _transaction(using: str) -> _Transaction:
@@ -110,6 +112,7 @@ def write(
         ]
         if rows:
             Delivery.objects.using(using).bulk_create(rows)
+            state.written += len(rows)
     if not _capturing.get():
         transaction.on_commit(partial(_hand_off, state, using), using=using, robust=True)
 
@@ -159,6 +162,7 @@ def _hand_off(state: _Transaction, using: str) -> None:
     if state.handed_off:
         return
     state.handed_off = True
+    counters.enqueued(state.written)
     from pusher_django import tasks
 
     from .relay import deliver

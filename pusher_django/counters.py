@@ -1,0 +1,202 @@
+"""Per-minute counters that every process keeps in a shared cache, for Pusher → Overview.
+
+Workers, web processes and listeners each count what they did into one key
+per minute and figure (``PUSHER["HEALTH"]["CACHE"]``), so the page sums a
+fixed number of keys whatever the size of the outbox. Delivery latency
+(commit to sent) is counted into the buckets of a histogram, the same
+buckets :mod:`pusher_django.metrics` gives Prometheus, and the percentiles
+are read back from them.
+
+Counting must never break the work it counts: a cache that fails is logged
+once per process and the event goes on. Increments use ``cache.incr``,
+which Redis and Memcached apply atomically across processes.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.core.cache import BaseCache, caches
+from django.utils import timezone
+
+from pusher_django import metrics
+from pusher_django.conf import get_config
+from pusher_django.metrics import LATENCY_BUCKETS
+
+logger = logging.getLogger(__name__)
+
+#: Plain per-minute figures.
+FIGURES = (
+    "enqueued",
+    "sent",
+    "failed",
+    "auth_allowed",
+    "auth_denied",
+    "webhook_received",
+    "webhook_skipped",
+)
+_LATENCY = tuple(f"latency_{index}" for index in range(len(LATENCY_BUCKETS) + 1))
+#: A minute is kept a little longer than the longest window the page shows.
+KEEP_SECONDS = 25 * 3600
+PREFIX = "pusher_django:health"
+
+_warned = False
+
+
+def _cache() -> BaseCache:
+    return caches[get_config().health.cache]
+
+
+def minute_of(moment: float) -> int:
+    return int(moment // 60)
+
+
+def _key(minute: int, figure: str) -> str:
+    return f"{PREFIX}:{minute}:{figure}"
+
+
+def bucket_of(seconds: float) -> int:
+    for index, bound in enumerate(LATENCY_BUCKETS):
+        if seconds <= bound:
+            return index
+    return len(LATENCY_BUCKETS)
+
+
+def _add(counts: Mapping[str, int], now: float | None = None) -> None:
+    """Add ``counts`` to the current minute; never raises."""
+    global _warned  # noqa: PLW0603 - one warning per process, not one per event
+    minute = minute_of(time.time() if now is None else now)
+    try:
+        cache = _cache()
+        for figure, delta in counts.items():
+            if delta:
+                _increment(cache, _key(minute, figure), delta)
+    except Exception as err:
+        if not _warned:
+            _warned = True
+            logger.warning("Pusher health counters are not kept: the cache failed (%s)", err)
+
+
+def _increment(cache: BaseCache, key: str, delta: int) -> None:
+    try:
+        cache.incr(key, delta)
+    except ValueError:  # a new minute: the first writer creates the key
+        if not cache.add(key, delta, KEEP_SECONDS):
+            cache.incr(key, delta)
+
+
+# -- hooks (one call where the event happens) ------------------------------------------
+
+
+def enqueued(count: int) -> None:
+    """Events written to the outbox (counted when their transaction commits)."""
+    metrics.enqueued(count)
+    _add({"enqueued": count})
+
+
+def sent(created: Iterable[datetime], now: datetime | None = None) -> None:
+    """Events that reached Pusher, by the time their transaction wrote them."""
+    moment = now or timezone.now()
+    latencies = [max(0.0, (moment - stamp).total_seconds()) for stamp in created]
+    metrics.sent(latencies)
+    counts = Counter(_LATENCY[bucket_of(seconds)] for seconds in latencies)
+    _add({"sent": len(latencies), **counts}, moment.timestamp())
+
+
+def failed(count: int) -> None:
+    """Events dead-lettered (refused, or out of retries)."""
+    metrics.failed(count)
+    _add({"failed": count})
+
+
+def auth_decisions(statuses: Iterable[int]) -> None:
+    """Channel authorization answers: 200 is allowed, anything else denied."""
+    outcome = Counter("auth_allowed" if status == 200 else "auth_denied" for status in statuses)
+    metrics.auth_decisions(outcome["auth_allowed"], outcome["auth_denied"])
+    _add(outcome)
+
+
+def webhook_events(received: int, skipped: int) -> None:
+    """Events of one verified webhook delivery: accepted, and skipped as malformed."""
+    metrics.webhook_events(received, skipped)
+    _add({"webhook_received": received, "webhook_skipped": skipped})
+
+
+# -- reading ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Minute:
+    """What all processes counted in one minute."""
+
+    start: datetime
+    counts: Mapping[str, int]
+    latency: Sequence[int]
+
+    def percentile(self, q: float) -> float | None:
+        return percentile(self.latency, q)
+
+
+def percentile(histogram: Sequence[int], q: float) -> float | None:
+    """The ``q`` quantile (0-1) of a bucket histogram, interpolated inside its bucket.
+
+    Like Prometheus's ``histogram_quantile``; values in the open top bucket
+    read as its lower bound. ``None`` when nothing was counted.
+    """
+    total = sum(histogram)
+    if not total:
+        return None
+    rank = q * total
+    seen = 0
+    for index, count in enumerate(histogram):
+        if count and seen + count >= rank:
+            if index == len(LATENCY_BUCKETS):
+                return LATENCY_BUCKETS[-1]
+            low = LATENCY_BUCKETS[index - 1] if index else 0.0
+            high = LATENCY_BUCKETS[index]
+            return low + (high - low) * (rank - seen) / count
+        seen += count
+    return LATENCY_BUCKETS[-1]
+
+
+def minutes(count: int, now: float | None = None) -> list[Minute]:
+    """The last ``count`` minutes, oldest first, the current one included.
+
+    One ``get_many`` for the whole window. A cache that fails reads as an
+    empty window (the page says the counters are missing, not "0 sent").
+    """
+    last = minute_of(time.time() if now is None else now)
+    span = range(last - count + 1, last + 1)
+    names = (*FIGURES, *_LATENCY)
+    try:
+        stored: dict[str, Any] = _cache().get_many([_key(m, n) for m in span for n in names])
+    except Exception as err:
+        logger.warning("Pusher health counters cannot be read: %s", err)
+        stored = {}
+    result = []
+    for minute in span:
+        values = {name: int(stored.get(_key(minute, name)) or 0) for name in names}
+        result.append(
+            Minute(
+                start=datetime.fromtimestamp(minute * 60, tz=timezone.get_current_timezone()),
+                counts={name: values[name] for name in FIGURES},
+                latency=[values[name] for name in _LATENCY],
+            )
+        )
+    return result
+
+
+def totals(window: Sequence[Minute]) -> dict[str, int]:
+    """Each figure summed over ``window``."""
+    return {name: sum(m.counts[name] for m in window) for name in FIGURES}
+
+
+def latency_of(window: Sequence[Minute]) -> list[int]:
+    """The latency histogram of the whole window."""
+    return [sum(column) for column in zip(*(m.latency for m in window), strict=True)]
