@@ -89,6 +89,15 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
+if os.environ.get("TEST_CACHE_URL"):  # processes that share health counters with the test
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["TEST_CACHE_URL"],
+            "KEY_PREFIX": os.environ.get("TEST_CACHE_PREFIX", ""),
+        }
+    }
+
 if os.environ.get("TEST_PUSHER_URL"):  # inside the Celery worker started by the tests
     PUSHER_URL = os.environ["TEST_PUSHER_URL"]
     PUSHER = {
@@ -101,6 +110,7 @@ if os.environ.get("TEST_PUSHER_URL"):  # inside the Celery worker started by the
             "RETRY_BACKOFF_MAX": 1.0,
         },
         "OUTBOX": {"LEASE": 3.0, "CLAIM_SIZE": 10},
+        "HEALTH": {"HEARTBEAT": float(os.environ.get("TEST_HEARTBEAT", "5"))},
         "LISTENER": {
             "LOCK_URL": os.environ.get("TEST_LOCK_URL"),
             "LOCK_TTL": float(os.environ.get("TEST_LOCK_TTL", "15")),

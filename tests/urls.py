@@ -3,11 +3,13 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 
+from pusher_django.metrics import metrics_view
 from tests.testapp import views
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", admin.site.urls),
     path("pusher/", include("pusher_django.urls")),
+    path("metrics/", metrics_view),
     path("test-pages/channels/", views.many_channels, name="test-many-channels"),
     path("test-pages/recovery/<int:room_id>/", views.recovery, name="test-recovery"),
     path("test-pages/save/", views.save_message, name="test-save"),

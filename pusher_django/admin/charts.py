@@ -92,7 +92,7 @@ def line_chart(
     css_id: str,
     fmt: Callable[[float], str] = str,
 ) -> SafeString:
-    """One line per series; gaps where a value is ``None``."""
+    """One line per series; gaps where a value is ``None``, a dot for a lone value."""
     values = [v for s in series for v in s.values if v is not None]
     top = _ceiling(max(values, default=0.0))
     parts = _frame(top, x_labels, fmt, title)
@@ -100,15 +100,19 @@ def line_chart(
     for one in series:
         count = len(one.values)
         path: list[str] = []
-        pen_up = True
+        dots: list[tuple[str, str, str]] = []
         for index, value in enumerate(one.values):
             if value is None:
-                pen_up = True
                 continue
             x = LEFT + plot_w * (index / (count - 1) if count > 1 else 0.5)
             y = TOP + plot_h * (1 - min(value, top) / top)
-            path.append(f"{'M' if pen_up else 'L'}{x:.1f},{y:.1f}")
-            pen_up = False
+            joined = index > 0 and one.values[index - 1] is not None
+            path.append(f"{'L' if joined else 'M'}{x:.1f},{y:.1f}")
+            if not joined and (index + 1 >= count or one.values[index + 1] is None):
+                dots.append((f"{x:.1f}", f"{y:.1f}", one.color))
+        parts.append(
+            format_html_join("", '<circle cx="{}" cy="{}" r="2.5" fill="{}"/>', iter(dots))
+        )
         if path:
             parts.append(
                 format_html(

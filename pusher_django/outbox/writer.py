@@ -47,12 +47,11 @@ _local = threading.local()
 class _Transaction:
     """What the writes of one transaction share: their batch id and the hand-off."""
 
-    __slots__ = ("batch", "handed_off", "written")
+    __slots__ = ("batch", "handed_off")
 
     def __init__(self) -> None:
         self.batch = uuid.uuid4()
         self.handed_off = False
-        self.written = 0  # rows, for the counters (a rolled-back savepoint's included)
 
 
 def _transaction(using: str) -> _Transaction:
@@ -112,9 +111,9 @@ def write(
         ]
         if rows:
             Delivery.objects.using(using).bulk_create(rows)
-            state.written += len(rows)
     if not _capturing.get():
-        transaction.on_commit(partial(_hand_off, state, using), using=using, robust=True)
+        hand_off = partial(_hand_off, state, using, len(rows))
+        transaction.on_commit(hand_off, using=using, robust=True)
 
 
 def _merge(
@@ -158,11 +157,11 @@ def _merge(
     return updated > 0
 
 
-def _hand_off(state: _Transaction, using: str) -> None:
+def _hand_off(state: _Transaction, using: str, written: int = 0) -> None:
+    counters.enqueued(written)  # this write's rows: its callback runs only if they committed
     if state.handed_off:
         return
     state.handed_off = True
-    counters.enqueued(state.written)
     from pusher_django import tasks
 
     from .relay import deliver

@@ -42,8 +42,11 @@ def wait(
     return WebDriverWait(driver, timeout).until(condition)
 
 
-def screenshot(driver: WebDriver, name: str) -> Path:
+def screenshot(driver: WebDriver, name: str, *, full_page: bool = False) -> Path:
     path = log_path(f"screenshots/{name}.png")
+    if full_page:
+        height = driver.execute_script("return document.documentElement.scrollHeight")
+        driver.set_window_size(1280, int(height) + 120)
     path.parent.mkdir(parents=True, exist_ok=True)
     driver.save_screenshot(str(path))
     return path
