@@ -45,6 +45,9 @@ _LATENCY = tuple(f"latency_{index}" for index in range(len(LATENCY_BUCKETS) + 1)
 #: A minute is kept a little longer than the longest window the page shows.
 KEEP_SECONDS = 25 * 3600
 PREFIX = "pusher_django:health"
+_NAMES = (*FIGURES, *_LATENCY)
+#: An hour is sealed (see ``_hours``) once its last minute is this many minutes old.
+SETTLE_MINUTES = 2
 
 _warned = False
 
@@ -59,6 +62,10 @@ def minute_of(moment: float) -> int:
 
 def _key(minute: int, figure: str) -> str:
     return f"{PREFIX}:{minute}:{figure}"
+
+
+def _hour_key(hour: int) -> str:
+    return f"{PREFIX}:hour:{hour}"
 
 
 def bucket_of(seconds: float) -> int:
@@ -165,28 +172,62 @@ def percentile(histogram: Sequence[int], q: float) -> float | None:
     return LATENCY_BUCKETS[-1]
 
 
+def _raw(cache: BaseCache, span: Iterable[int]) -> dict[int, tuple[int, ...]]:
+    """Each minute's figures read key by key: ``{minute: values in _NAMES order}``."""
+    span = list(span)
+    stored: dict[str, Any] = cache.get_many([_key(m, n) for m in span for n in _NAMES])
+    return {m: tuple(int(stored.get(_key(m, n)) or 0) for n in _NAMES) for m in span}
+
+
+def _hours(cache: BaseCache, hours: Sequence[int]) -> dict[int, tuple[int, ...]]:
+    """The minutes of settled hours, one key per hour; an hour read for the first time is sealed.
+
+    A day is 1,440 minutes of 21 figures: read key by key that is 30,000
+    keys (about a second through Redis), so an hour whose last minute is
+    :data:`SETTLE_MINUTES` old is stored again as one key and read as one.
+    """
+    sealed: dict[str, Any] = cache.get_many([_hour_key(h) for h in hours])
+    result: dict[int, tuple[int, ...]] = {}
+    for hour in hours:
+        block = sealed.get(_hour_key(hour))
+        if block is None:
+            block = {
+                m: v for m, v in _raw(cache, range(hour * 60, hour * 60 + 60)).items() if any(v)
+            }
+            cache.set(_hour_key(hour), block, KEEP_SECONDS)
+        result.update(block)
+    return result
+
+
 def minutes(count: int, now: float | None = None) -> list[Minute]:
     """The last ``count`` minutes, oldest first, the current one included.
 
-    One ``get_many`` for the whole window. A cache that fails reads as an
-    empty window (the page says the counters are missing, not "0 sent").
+    Settled hours come from their sealed key (see :func:`_hours`), the rest
+    key by key. A cache that fails reads as zeros (and is logged).
     """
     last = minute_of(time.time() if now is None else now)
     span = range(last - count + 1, last + 1)
-    names = (*FIGURES, *_LATENCY)
+    settled = [
+        h for h in range(span[0] // 60, last // 60 + 1) if h * 60 + 60 + SETTLE_MINUTES <= last
+    ]
     try:
-        stored: dict[str, Any] = _cache().get_many([_key(m, n) for m in span for n in names])
+        cache = _cache()
+        found = _hours(cache, settled)
+        covered = {m for h in settled for m in range(h * 60, h * 60 + 60)}
+        found.update(_raw(cache, (m for m in span if m not in covered)))
     except Exception as err:
         logger.warning("Pusher health counters cannot be read: %s", err)
-        stored = {}
+        found = {}
+    zone = timezone.get_current_timezone()
+    empty = (0,) * len(_NAMES)
     result = []
     for minute in span:
-        values = {name: int(stored.get(_key(minute, name)) or 0) for name in names}
+        values = found.get(minute, empty)
         result.append(
             Minute(
-                start=datetime.fromtimestamp(minute * 60, tz=timezone.get_current_timezone()),
-                counts={name: values[name] for name in FIGURES},
-                latency=[values[name] for name in _LATENCY],
+                start=datetime.fromtimestamp(minute * 60, tz=zone),
+                counts=dict(zip(FIGURES, values[: len(FIGURES)], strict=True)),
+                latency=values[len(FIGURES) :],
             )
         )
     return result

@@ -1,7 +1,8 @@
 """Server-rendered SVG charts for Pusher → Overview: no script, no CDN, nothing vendored.
 
 Each chart is one ``<svg>`` built from numbers; every text in it is escaped
-by ``format_html``. Values of ``None`` are gaps (a minute with no delivery
+by ``format_html``. The x axis labels (``x_labels``) are spread evenly from
+the first value to the last. Values of ``None`` are gaps (a minute with no delivery
 has no latency), not zeros.
 """
 
@@ -56,19 +57,19 @@ def _frame(
                 fmt(top * fraction),
             )
         )
-    if x_labels:
-        last = len(x_labels) - 1
-        for index, anchor in ((0, "start"), (last // 2, "middle"), (last, "end")):
-            x = LEFT + plot_w * (index / last if last else 0)
-            parts.append(
-                format_html(
-                    '<text x="{}" y="{}" class="axis" text-anchor="{}">{}</text>',
-                    f"{x:.1f}",
-                    HEIGHT - 6,
-                    anchor,
-                    x_labels[index],
-                )
+    last = len(x_labels) - 1
+    for index, label in enumerate(x_labels):
+        anchor = "start" if index == 0 else "end" if index == last else "middle"
+        x = LEFT + plot_w * (index / last if last else 0)
+        parts.append(
+            format_html(
+                '<text x="{}" y="{}" class="axis" text-anchor="{}">{}</text>',
+                f"{x:.1f}",
+                HEIGHT - 6,
+                anchor,
+                label,
             )
+        )
     return parts
 
 
@@ -141,25 +142,27 @@ def bar_chart(
     parts = _frame(top, x_labels, fmt, title)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     width = plot_w / count if count else 0
-    rects = []
-    for index in range(count):
-        base = 0.0
-        for one in series:
+    drawn = max(width * 0.85, 0.5)
+    base = [0.0] * count
+    for one in series:
+        # One path per series (a rectangle per column): a day is 1,440 columns.
+        path = []
+        for index in range(count):
             value = one.values[index] or 0
             if value:
+                y = TOP + plot_h * (1 - (base[index] + value) / top)
                 height = plot_h * value / top
-                y = TOP + plot_h * (1 - (base + value) / top)
-                rects.append(
-                    (
-                        f"{LEFT + index * width:.2f}",
-                        f"{y:.2f}",
-                        f"{max(width * 0.85, 0.5):.2f}",
-                        f"{height:.2f}",
-                        one.color,
-                    )
+                path.append(
+                    f"M{LEFT + index * width:.2f},{y:.2f}h{drawn:.2f}v{height:.2f}h-{drawn:.2f}z"
                 )
-                base += value
-    parts.append(
-        format_html_join("", '<rect x="{}" y="{}" width="{}" height="{}" fill="{}"/>', iter(rects))
-    )
+                base[index] += value
+        if path:
+            parts.append(
+                format_html(
+                    '<path d="{}" fill="{}"><title>{}</title></path>',
+                    "".join(path),
+                    one.color,
+                    one.label,
+                )
+            )
     return _svg(parts, title, css_id)

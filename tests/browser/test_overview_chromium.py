@@ -147,7 +147,7 @@ def test_the_overview_shows_a_real_run_and_then_that_deliveries_stopped(
         assert channel in text(driver, "pusher-replicas")
         assert "Webhook events received\t1" in text(driver, "pusher-webhooks")
         assert driver.find_elements(By.CSS_SELECTOR, "#pusher-latency-chart path")
-        assert driver.find_elements(By.CSS_SELECTOR, "#pusher-throughput-chart rect")
+        assert driver.find_elements(By.CSS_SELECTOR, "#pusher-throughput-chart path")
         screenshot(driver, "overview-healthy", full_page=True)
 
         body = driver.execute_script(
