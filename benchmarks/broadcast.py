@@ -61,33 +61,12 @@ from pusher_django.models import Delivery  # noqa: E402
 from pusher_django.outbox import make_event  # noqa: E402
 from tests import celery_app  # noqa: E402, F401
 from tests.support.auth import local_authorizer  # noqa: E402
+from tests.support.postgres import ensure_database  # noqa: E402
 from tests.support.proxy import RestProxy  # noqa: E402
 from tests.support.pusherjs import PusherJs  # noqa: E402
 from tests.support.soketi import APP_ID, APP_KEY, APP_SECRET, MASTER_KEY_B64, Soketi  # noqa: E402
 from tests.support.worker import CeleryWorker  # noqa: E402
 from tests.testapp.models import Message, Room  # noqa: E402
-
-
-def ensure_database() -> None:
-    import psycopg
-
-    settings = connection.settings_dict
-    if not settings["ENGINE"].endswith("postgresql"):
-        return
-    admin = psycopg.connect(
-        host=settings["HOST"] or None,
-        port=settings["PORT"] or None,
-        user=settings["USER"] or None,
-        password=settings["PASSWORD"] or None,
-        dbname="postgres",
-        autocommit=True,
-    )
-    with admin:
-        exists = admin.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [settings["NAME"]]
-        ).fetchone()
-        if not exists:
-            admin.execute(f'CREATE DATABASE "{settings["NAME"]}"')
 
 
 def in_memory_save(room: Room, text: str, pending: list[dict[str, Any]]) -> None:

@@ -49,32 +49,13 @@ from django.test import Client, override_settings  # noqa: E402
 from pusher_django import counters, health  # noqa: E402
 from pusher_django.listener.replicas import replicas  # noqa: E402
 from pusher_django.models import Delivery  # noqa: E402
+from tests.support.postgres import ensure_database  # noqa: E402
 
 PAGES = {
     "hour": "/admin/pusher_django/overview/",
     "day": "/admin/pusher_django/overview/?window=day",
 }
 CHUNK = 1_000_000
-
-
-def ensure_database() -> None:
-    import psycopg
-
-    settings = connection.settings_dict
-    admin = psycopg.connect(
-        host=settings["HOST"] or None,
-        port=settings["PORT"] or None,
-        user=settings["USER"] or None,
-        password=settings["PASSWORD"] or None,
-        dbname="postgres",
-        autocommit=True,
-    )
-    with admin:
-        found = admin.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [settings["NAME"]]
-        ).fetchone()
-        if not found:
-            admin.execute(f'CREATE DATABASE "{settings["NAME"]}"')
 
 
 def fill_counters() -> None:

@@ -96,22 +96,22 @@ def failed(count: int) -> None:
         found.failed.inc(count)
 
 
+def _by_label(counter: Any, counts: dict[str, int]) -> None:
+    for label, count in counts.items():
+        if count:
+            counter.labels(label).inc(count)
+
+
 def auth_decisions(allowed: int, denied: int) -> None:
     found = _metrics()
     if found is not None:
-        if allowed:
-            found.auth.labels("allowed").inc(allowed)
-        if denied:
-            found.auth.labels("denied").inc(denied)
+        _by_label(found.auth, {"allowed": allowed, "denied": denied})
 
 
 def webhook_events(received: int, skipped: int) -> None:
     found = _metrics()
     if found is not None:
-        if received:
-            found.webhooks.labels("received").inc(received)
-        if skipped:
-            found.webhooks.labels("skipped").inc(skipped)
+        _by_label(found.webhooks, {"received": received, "skipped": skipped})
 
 
 def listener_connected(connected: bool) -> None:

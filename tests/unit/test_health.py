@@ -17,6 +17,9 @@ from django.core.cache import caches
 from django.db import transaction
 from django.test import Client, TestCase
 from django.utils import timezone
+from hypothesis import HealthCheck, given
+from hypothesis import settings as examples
+from hypothesis import strategies as st
 from prometheus_client import REGISTRY
 
 from pusher_django import counters, health, metrics, tasks
@@ -280,6 +283,15 @@ def test_the_page_shows_the_counters_and_costs_a_fixed_number_of_queries(
     assert "<td>2</td>" in page
     assert viewer.get(OVERVIEW + "?window=day").status_code == 200
     assert viewer.get(OVERVIEW + "?window=<script>").status_code == 200
+
+
+@examples(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(window=st.text(max_size=40))
+def test_any_window_parameter_gets_the_page_never_an_error(viewer: Client, window: str) -> None:
+    response = viewer.get(OVERVIEW, {"window": window})
+    assert response.status_code == 200
+    shown = "Last day" if window == "day" else "Last hour"
+    assert f"<strong>{shown}</strong>" in response.content.decode()
 
 
 def test_charts_are_svg_with_gaps_and_escaped_labels() -> None:
