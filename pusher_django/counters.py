@@ -7,14 +7,22 @@ fixed number of keys whatever the size of the outbox. Delivery latency
 buckets :mod:`pusher_django.metrics` gives Prometheus, and the percentiles
 are read back from them.
 
-Counting must never break the work it counts: a cache that fails is logged
-once per process and the event goes on. Increments use ``cache.incr``,
-which Redis and Memcached apply atomically across processes.
+Counting must never slow or break the work it counts. A hook only adds to
+this process's tally in memory (microseconds); a daemon thread writes the
+tally to the cache every :data:`FLUSH_SECONDS` (and at exit), so a request
+never waits for the cache (measured: 1-6 ms per hook through Redis on a
+busy machine). A process killed with SIGKILL loses at most that second. A
+cache that fails is logged once per process and the tally is dropped.
+Increments use ``cache.incr``, which Redis and Memcached apply atomically
+across processes.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
+import os
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -48,8 +56,70 @@ PREFIX = "pusher_django:health"
 _NAMES = (*FIGURES, *_LATENCY)
 #: An hour is sealed (see ``_hours``) once its last minute is this many minutes old.
 SETTLE_MINUTES = 2
+#: How often a process writes its tally to the cache.
+FLUSH_SECONDS = 1.0
 
 _warned = False
+
+
+class _Tally:
+    """This process's counts not yet in the cache, and the thread that writes them."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.flushing = threading.Lock()  # one flush at a time: a reader sees all of them
+        self.counts: Counter[tuple[int, str]] = Counter()
+        self.thread: threading.Thread | None = None
+
+    def add(self, minute: int, counts: Mapping[str, int]) -> None:
+        with self.lock:
+            for figure, delta in counts.items():
+                if delta:
+                    self.counts[(minute, figure)] += delta
+            if self.thread is None:
+                self.thread = threading.Thread(
+                    target=self._run, name="pusher-health-counters", daemon=True
+                )
+                self.thread.start()
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(FLUSH_SECONDS)
+            flush()
+
+
+_tally = _Tally()
+
+
+def _after_fork() -> None:
+    """A forked child (Celery prefork, gunicorn) starts with nothing of its parent's tally."""
+    global _tally  # noqa: PLW0603 - the parent's locks and thread do not exist in the child
+    _tally = _Tally()
+
+
+os.register_at_fork(after_in_child=_after_fork)
+
+
+def flush() -> None:
+    """Write this process's tally to the cache now; never raises."""
+    global _warned  # noqa: PLW0603 - one warning per process, not one per event
+    tally = _tally
+    with tally.flushing:
+        with tally.lock:
+            pending, tally.counts = tally.counts, Counter()
+        if not pending:
+            return
+        try:
+            cache = _cache()
+            for (minute, figure), delta in pending.items():
+                _increment(cache, _key(minute, figure), delta)
+        except Exception as err:
+            if not _warned:
+                _warned = True
+                logger.warning("Pusher health counters are not kept: the cache failed (%s)", err)
+
+
+atexit.register(flush)
 
 
 def _cache() -> BaseCache:
@@ -76,18 +146,8 @@ def bucket_of(seconds: float) -> int:
 
 
 def _add(counts: Mapping[str, int], now: float | None = None) -> None:
-    """Add ``counts`` to the current minute; never raises."""
-    global _warned  # noqa: PLW0603 - one warning per process, not one per event
-    minute = minute_of(time.time() if now is None else now)
-    try:
-        cache = _cache()
-        for figure, delta in counts.items():
-            if delta:
-                _increment(cache, _key(minute, figure), delta)
-    except Exception as err:
-        if not _warned:
-            _warned = True
-            logger.warning("Pusher health counters are not kept: the cache failed (%s)", err)
+    """Add ``counts`` to the tally of the current minute (written by :func:`flush`)."""
+    _tally.add(minute_of(time.time() if now is None else now), counts)
 
 
 def _increment(cache: BaseCache, key: str, delta: int) -> None:
@@ -203,8 +263,10 @@ def minutes(count: int, now: float | None = None) -> list[Minute]:
     """The last ``count`` minutes, oldest first, the current one included.
 
     Settled hours come from their sealed key (see :func:`_hours`), the rest
-    key by key. A cache that fails reads as zeros (and is logged).
+    key by key; this process's own tally is flushed first. A cache that
+    fails reads as zeros (and is logged).
     """
+    flush()
     last = minute_of(time.time() if now is None else now)
     span = range(last - count + 1, last + 1)
     settled = [

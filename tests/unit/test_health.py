@@ -81,6 +81,23 @@ def test_counts_add_up_per_minute_and_window() -> None:
     assert counters.minutes(60, now + 3600)[-1].counts["sent"] == 0  # an hour later: gone
 
 
+def test_a_hook_only_tallies_and_the_flush_writes_the_cache(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(counters, "FLUSH_SECONDS", 3600.0)  # the thread must not race the test
+    monkeypatch.setattr(counters, "_tally", counters._Tally())
+    counters.enqueued(3)
+    key = counters._key(counters.minute_of(time.time()), "enqueued")
+    assert caches["default"].get(key) is None  # the caller did not wait for the cache
+    counters.flush()
+    assert caches["default"].get(key) == 3
+    counters.enqueued(2)
+    parents = counters._tally
+    counters._after_fork()  # a forked child does not inherit (and so re-count) a tally
+    assert parents.counts
+    assert not counters._tally.counts
+
+
 def test_a_settled_hour_is_read_from_one_sealed_key() -> None:
     now = time.time()
     earlier = now - 3 * 3600
@@ -285,7 +302,9 @@ def test_the_page_shows_the_counters_and_costs_a_fixed_number_of_queries(
     assert viewer.get(OVERVIEW + "?window=<script>").status_code == 200
 
 
-@examples(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@examples(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(window=st.text(max_size=40))
 def test_any_window_parameter_gets_the_page_never_an_error(viewer: Client, window: str) -> None:
     response = viewer.get(OVERVIEW, {"window": window})
