@@ -37,6 +37,7 @@ from .exceptions import (
     PusherTimeout,
     TransportFailure,
 )
+from .tracing import traced_request
 
 logger = logging.getLogger(__name__)
 
@@ -172,6 +173,7 @@ class Transport:
     def close(self) -> None:
         self.session.close()
 
+    @traced_request
     def send(self, method: str, path: str, query: dict[str, str], body: bytes | None = None) -> Any:
         headers = {"Content-Type": "application/json"} if body is not None else {}
         started = time.monotonic()

@@ -30,6 +30,7 @@ from pusher_django.conf import get_config
 from pusher_django.exceptions import PusherConfigurationError, PusherError, PusherTransientError
 from pusher_django.models import Delivery
 from pusher_django.retry import retry_delay
+from pusher_django.tracing import traced
 
 from .events import id_field, wire_data
 
@@ -110,6 +111,7 @@ def _unbroken_runs(picked: Sequence[tuple[int, str]], rows: QuerySet[Delivery]) 
     return ids
 
 
+@traced("pusher_django.outbox.deliver")
 def deliver(using: str | None = None, *, max_rounds: int | None = None) -> Report:
     """Claim and send until nothing is left to claim (or ``max_rounds`` claims)."""
     using = using or DEFAULT_DB_ALIAS

@@ -345,3 +345,28 @@ def test_without_prometheus_client_the_view_says_what_to_install(
     assert response.status_code == 501
     assert b"pusher-django[metrics]" in response.content
     metrics.sent([0.1])  # and counting does nothing
+
+
+def test_spans_wrap_a_delivery_and_its_rest_calls(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Offline: the REST call goes to a closed port, a real refusal (still a span)."""
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from pusher_django import tracing
+
+    exported = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exported))
+    monkeypatch.setattr(tracing, "_tracer", lambda: provider.get_tracer("pusher_django"))
+    trigger_on_commit("private-a", "one", {"secret": "not in a span"})
+    assert relay.deliver().deferred == 1
+    spans = {span.name: span for span in exported.get_finished_spans()}
+    rest, delivery = spans["pusher.rest"], spans["pusher_django.outbox.deliver"]
+    assert rest.parent is not None
+    assert rest.parent.span_id == delivery.context.span_id
+    assert dict(rest.attributes or {}) == {
+        "http.request.method": "POST",
+        "url.path": "/apps/123/events",  # one event: a plain trigger
+    }
+    assert "not in a span" not in str([dict(s.attributes or {}) for s in spans.values()])
