@@ -88,7 +88,7 @@ def top_channels(
 
 
 @dataclass(frozen=True)
-class Overview:
+class Snapshot:
     """Everything the Overview page shows for one window."""
 
     window: str
@@ -110,13 +110,13 @@ class Overview:
         return counters.percentile(self.latency, q)
 
 
-def overview(window: str = "hour", using: str = DEFAULT_DB_ALIAS) -> Overview:
+def overview(window: str = "hour", using: str = DEFAULT_DB_ALIAS) -> Snapshot:
     now = timezone.now()
     span = WINDOWS[window]
     window_minutes = counters.minutes(span, now.timestamp())
     totals = counters.totals(window_minutes)
     top, sampled = top_channels(now - timedelta(minutes=span), using)
-    return Overview(
+    return Snapshot(
         window=window,
         now=now,
         minutes=window_minutes,

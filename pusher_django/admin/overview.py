@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
@@ -21,11 +22,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pusher_django.admin.charts import Series, bar_chart, line_chart
-from pusher_django.health import WINDOWS, Overview, overview
-from pusher_django.models import Overview as OverviewModel
+from pusher_django.health import WINDOWS, Snapshot, overview
+from pusher_django.models import Overview
 
 if TYPE_CHECKING:
-    _ModelAdmin = admin.ModelAdmin[OverviewModel]
+    _ModelAdmin = admin.ModelAdmin[Overview]
 else:
     _ModelAdmin = admin.ModelAdmin
 
@@ -54,7 +55,7 @@ def _count(value: float) -> str:
     return f"{value:,.0f}" if value >= 10 or value == int(value) else f"{value:.1f}"
 
 
-def charts(state: Overview) -> dict[str, Any]:
+def charts(state: Snapshot) -> dict[str, Any]:
     ends = state.minutes[0], state.minutes[len(state.minutes) // 2], state.minutes[-1]
     local = [timezone.localtime(m.start).strftime("%H:%M") for m in ends]
     latency = line_chart(
@@ -107,8 +108,6 @@ class OverviewAdmin(_ModelAdmin):
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> TemplateResponse:
         if not self.has_view_permission(request):
-            from django.core.exceptions import PermissionDenied
-
             raise PermissionDenied
         window = request.GET.get("window", "hour")
         if window not in WINDOWS:
