@@ -51,11 +51,11 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 
-from benchmarks.broadcast import ensure_database
 from pusher_django.client import get_client
 from pusher_django.conf import reset_config
 from pusher_django.models import Delivery
 from tests.support.django_env import django_env
+from tests.support.postgres import ensure_database
 from tests.support.processes import ROOT, free_port, log_path, stop_process, wait_until
 from tests.support.soketi import Soketi
 from tests.support.worker import CeleryWorker
