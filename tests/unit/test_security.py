@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from django.contrib.auth.models import AnonymousUser, User
@@ -241,7 +241,7 @@ def test_an_odd_x_socket_id_never_fails_the_users_save(header: str, caplog: Any)
     Room.objects.create(name="lobby")
     request = RequestFactory().post("/", headers={"X-Socket-ID": header})
     with caplog.at_level(logging.DEBUG, logger="pusher_django.middleware"):
-        response = SocketIdMiddleware(save_message)(request)
+        response = cast(HttpResponse, SocketIdMiddleware(save_message)(request))
     assert response.content == b"saved"
     assert Message.objects.filter(text="hello").count() == 1
     row = Delivery.objects.get(channel__startswith="private-encrypted-room-")
