@@ -24,7 +24,7 @@ from django.db.models.signals import post_delete, post_save
 
 from .conf import get_config
 from .outbox import make_event, trigger_on_commit
-from .outbox.writer import Coalesce, write
+from .outbox.writer import Coalescing, write
 
 Action = Literal["created", "updated", "deleted"]
 ACTIONS: tuple[Action, ...] = ("created", "updated", "deleted")
@@ -87,7 +87,7 @@ class Broadcast:
             coalesce=self._coalesce(instance, action),
         )
 
-    def _coalesce(self, instance: Model, action: Action) -> Coalesce | None:
+    def _coalesce(self, instance: Model, action: Action) -> Coalescing | None:
         key = self.coalesce_key(instance, action)
         if key is None:
             return None
@@ -99,7 +99,7 @@ class Broadcast:
             merged_action: Action = merged  # type: ignore[assignment]
             return self.event(instance, merged_action), self.data(instance, merged_action)
 
-        return Coalesce(key[:255], action, window, rebuild)
+        return Coalescing(key[:255], action, window, rebuild)
 
 
 def broadcasts(model: type[Model]) -> Any:

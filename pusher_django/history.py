@@ -12,8 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Max, Q
-
 from .models import Delivery
 from .outbox.events import id_field, wire_data
 from .payloads import decode_data
@@ -51,7 +49,7 @@ def events_after(channel: str, after: int | None, limit: int = DEFAULT_LIMIT) ->
     follow each other by id.
     """
     sent = Delivery.objects.filter(channel=channel, status=Delivery.Status.SENT)
-    last_id = sent.aggregate(last=Max("id"))["last"] or 0
+    last_id = sent.order_by("-sent_at", "-id").values_list("id", flat=True).first() or 0
     if after is None:
         return Page([], last_id)
     if after > 0:
@@ -59,7 +57,7 @@ def events_after(channel: str, after: int | None, limit: int = DEFAULT_LIMIT) ->
         if anchor is None:
             return Page([], last_id, expired=True)
         when = anchor["sent_at"]
-        newer = sent.filter(Q(sent_at__gt=when) | Q(sent_at=when, id__gt=after))
+        newer = sent.filter(sent_at__gte=when).exclude(sent_at=when, id__lte=after)
     else:
         newer = sent
     rows = list(newer.order_by("sent_at", "id")[: limit + 1])
@@ -68,7 +66,7 @@ def events_after(channel: str, after: int | None, limit: int = DEFAULT_LIMIT) ->
         {
             "id": row.pk,
             "event": row.name,
-            "data": decode_data(wire_data(row.data, row.tagged, row.pk, field)),
+            "data": decode_data(wire_data(row.data, row.data_is_object, row.pk, field)),
         }
         for row in rows[:limit]
     ]

@@ -31,7 +31,7 @@ class OutgoingEvent:
     channel: str
     name: str
     data: str
-    tagged: bool = False
+    data_is_object: bool = False
     socket_id: str = ""
 
 
@@ -39,9 +39,9 @@ def id_field() -> str | None:
     return get_config().outbox.id_field
 
 
-def wire_data(data: str, tagged: bool, event_id: int, field: str | None) -> str:
+def wire_data(data: str, data_is_object: bool, event_id: int, field: str | None) -> str:
     """``data`` with the event id as the first key of a JSON object (unchanged otherwise)."""
-    if not tagged or field is None:
+    if not data_is_object or field is None:
         return data
     inner = data[1:-1]
     return f"{{{json.dumps(field)}:{event_id}{',' if inner else ''}{inner}}}"
@@ -55,15 +55,15 @@ def make_event(channel: str, name: str, data: Any, socket_id: str | None = None)
     if socket_id:
         validate_socket_id(socket_id)
     field = id_field()
-    tagged = isinstance(data, Mapping)
-    if tagged and field is not None and field in data:
+    data_is_object = isinstance(data, Mapping)
+    if data_is_object and field is not None and field in data:
         data = {key: value for key, value in data.items() if key != field}
     encoded = serialize(data)
     config = get_config()
     check_event_data(
         [channel],
-        wire_data(encoded, tagged, _WIDEST_ID, field),
+        wire_data(encoded, data_is_object, _WIDEST_ID, field),
         master_key=config.encryption_master_key,
         max_bytes=config.max_payload_bytes,
     )
-    return OutgoingEvent(channel, name, encoded, tagged, socket_id or "")
+    return OutgoingEvent(channel, name, encoded, data_is_object, socket_id or "")

@@ -29,6 +29,7 @@ from pusher_django.client import MAX_BATCH_EVENTS, PusherClient, get_client, sen
 from pusher_django.conf import get_config
 from pusher_django.exceptions import PusherConfigurationError, PusherError, PusherTransientError
 from pusher_django.models import Delivery
+from pusher_django.models.delivery import DeliveryQuerySet
 from pusher_django.retry import retry_delay
 from pusher_django.tracing import traced
 
@@ -37,6 +38,11 @@ from .events import id_field, wire_data
 logger = logging.getLogger(__name__)
 
 PENDING, SENT, FAILED = Delivery.Status.PENDING, Delivery.Status.SENT, Delivery.Status.FAILED
+
+#: Rows one prune statement deletes: big enough for throughput, small enough to be brief.
+PRUNE_BATCH = 5000
+#: Counts stop here; above it the database's estimate stands in.
+COUNT_CAP = 10_000
 
 
 @dataclass
@@ -51,7 +57,7 @@ class Report:
     failures: list[str] = field(default_factory=list)
 
 
-def _rows(using: str) -> QuerySet[Delivery]:
+def _rows(using: str) -> DeliveryQuerySet:
     return Delivery.objects.using(using)
 
 
@@ -67,14 +73,15 @@ def claim(using: str, now: datetime | None = None) -> list[Delivery]:
     rows = _rows(using)
     skip_locked = connections[using].features.has_select_for_update_skip_locked
     # A channel with a row waiting for a retry or leased to a worker sends nothing else now.
-    held = rows.filter(Q(available_at__gt=now) | Q(lease_until__gte=now), status=PENDING)
+    held = rows.pending().filter(Q(available_at__gt=now) | Q(lease_until__gte=now))
     with transaction.atomic(using=using):
         if not skip_locked:
             rows.filter(pk=0).update(lease_token=None)  # take the write lock first
         candidates = (
-            rows.filter(_free(now), status=PENDING, available_at__lte=now)
+            rows.pending()
+            .filter(_free(now), available_at__lte=now)
             .exclude(channel__in=held.values("channel"))
-            .order_by("id")
+            .by_id()
         )
         if skip_locked:
             candidates = candidates.select_for_update(skip_locked=True)
@@ -85,18 +92,18 @@ def claim(using: str, now: datetime | None = None) -> list[Delivery]:
             rows.filter(_free(now), id__in=ids).update(lease_token=token, lease_until=now + lease)
     if not ids:
         return []
-    return list(rows.filter(lease_token=token, status=PENDING).order_by("id"))
+    return list(rows.filter(id__in=ids, lease_token=token).order_by("id"))
 
 
-def _unbroken_runs(picked: Sequence[tuple[int, str]], rows: QuerySet[Delivery]) -> list[int]:
+def _unbroken_runs(picked: Sequence[tuple[int, str]], rows: DeliveryQuerySet) -> list[int]:
     """Per channel, the picked ids up to the first pending row someone else holds."""
     if not picked:
         return []
     mine = {row_id for row_id, _ in picked}
     pending = (
-        rows.filter(status=PENDING, channel__in={channel for _, channel in picked})
-        .filter(id__lte=max(mine))
-        .order_by("id")
+        rows.pending()
+        .filter(channel__in={channel for _, channel in picked}, id__lte=max(mine))
+        .by_id()
         .values_list("id", "channel")
     )
     stopped: set[str] = set()
@@ -174,7 +181,7 @@ def _event(row: Delivery, id_key: str | None) -> dict[str, Any]:
     event: dict[str, Any] = {
         "channel": row.channel,
         "name": row.name,
-        "data": wire_data(row.data, row.tagged, row.pk, id_key),
+        "data": wire_data(row.data, row.data_is_object, row.pk, id_key),
     }
     if row.socket_id:
         event["socket_id"] = row.socket_id
@@ -271,7 +278,7 @@ def next_due(using: str | None = None) -> datetime | None:
     Only each channel's oldest pending row counts: rows behind a head that
     waits for a retry are not due before it, however old they are.
     """
-    rows = _rows(using or DEFAULT_DB_ALIAS).filter(status=PENDING)
+    rows = _rows(using or DEFAULT_DB_ALIAS).pending()
     heads = rows.order_by().values("channel").annotate(head=Min("id")).values("head")
     due = Greatest("available_at", Coalesce("lease_until", "available_at"))
     result: datetime | None = rows.filter(id__in=heads).aggregate(due=Min(due))["due"]
@@ -279,21 +286,29 @@ def next_due(using: str | None = None) -> datetime | None:
 
 
 def prune(using: str | None = None, now: datetime | None = None) -> int:
-    """Delete sent rows older than ``OUTBOX["RETENTION"]``; returns how many."""
+    """Delete sent rows older than ``OUTBOX["RETENTION"]``, oldest first; returns how many.
+
+    Each batch is one short statement of its own (autocommit), so pruning
+    never holds a lock that a claimer or a writer would wait for long, and it
+    touches only sent rows, which nobody claims.
+    """
     rows = _rows(using or DEFAULT_DB_ALIAS)
     cutoff = (now or timezone.now()) - timedelta(seconds=get_config().outbox.retention)
+    expired = rows.sent().filter(sent_at__lt=cutoff).order_by("sent_at", "id")
     deleted = 0
     while True:
-        ids = list(rows.filter(status=SENT, sent_at__lt=cutoff).values_list("id", flat=True)[:1000])
-        if not ids:
+        ids = list(expired.values_list("id", flat=True)[:PRUNE_BATCH])
+        if ids:
+            deleted += rows.filter(id__in=ids).delete()[0]
+        if len(ids) < PRUNE_BATCH:
             return deleted
-        deleted += rows.filter(id__in=ids).delete()[0]
 
 
 @dataclass(frozen=True)
 class Backlog:
     pending: int
     failed: int
+    #: Exact up to :data:`COUNT_CAP`, estimated above (:func:`estimated_rows`).
     sent: int
     oldest_pending: datetime | None
 
@@ -304,12 +319,47 @@ class Backlog:
 
 
 def backlog(using: str | None = None) -> Backlog:
+    """The open rows counted exactly, the retained sent ones only up to :data:`COUNT_CAP`."""
     rows = _rows(using or DEFAULT_DB_ALIAS)
-    counts = dict(
-        rows.order_by().values_list("status").annotate(n=Count("id")).values_list("status", "n")
-    )
-    oldest = rows.filter(status=PENDING).aggregate(oldest=Min("created_at"))["oldest"]
-    return Backlog(counts.get(PENDING, 0), counts.get(FAILED, 0), counts.get(SENT, 0), oldest)
+    pending = rows.pending().aggregate(n=Count("id"), oldest=Min("created_at"))
+    failed = rows.failed().count()
+    sent = bounded_count(rows.sent())
+    if sent >= COUNT_CAP:
+        sent = max(estimated_rows(using) - pending["n"] - failed, sent)
+    return Backlog(pending["n"], failed, sent, pending["oldest"])
+
+
+def bounded_count(rows: QuerySet[Delivery]) -> int:
+    """``rows.count()``, but reading no more than :data:`COUNT_CAP` index entries."""
+    return rows.order_by()[:COUNT_CAP].count()
+
+
+def estimated_rows(using: str | None = None) -> int:
+    """The table's row count from the database's statistics, without counting it.
+
+    Where there are no statistics (SQLite, a table never analyzed) the span of
+    ids stands in: exact until rows are pruned, merged or discarded.
+    """
+    connection = connections[using or DEFAULT_DB_ALIAS]
+    table = Delivery._meta.db_table
+    estimate = None
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [table])
+            estimate = cursor.fetchone()[0]
+        elif connection.vendor == "mysql":
+            cursor.execute(
+                "SELECT table_rows FROM information_schema.tables "
+                "WHERE table_schema = DATABASE() AND table_name = %s",
+                [table],
+            )
+            row = cursor.fetchone()
+            estimate = row[0] if row else None
+    if estimate is not None and estimate >= 0:
+        return int(estimate)
+    ids = _rows(connection.alias).values_list("id", flat=True)
+    low, high = ids.order_by("id").first(), ids.order_by("-id").first()  # two index probes
+    return 0 if low is None or high is None else high - low + 1
 
 
 def warn_if_behind(using: str | None = None) -> Backlog:
@@ -331,6 +381,7 @@ def retry(ids: Sequence[int], using: str | None = None) -> int:
     """Put failed rows back in the queue, attempts reset (one batch of :func:`.requeue.requeue`)."""
     return (
         _rows(using or DEFAULT_DB_ALIAS)
-        .filter(id__in=list(ids), status=FAILED)
+        .failed()
+        .filter(id__in=list(ids))
         .update(status=PENDING, attempts=0, available_at=timezone.now(), error="")
     )

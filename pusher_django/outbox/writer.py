@@ -70,7 +70,7 @@ def _transaction(using: str) -> _Transaction:
 
 
 @dataclass(frozen=True)
-class Coalesce:
+class Coalescing:
     """How a broadcast merges repeated events of one instance."""
 
     key: str
@@ -83,7 +83,7 @@ class Coalesce:
 def write(
     events: Sequence[OutgoingEvent],
     using: str | None = None,
-    coalesce: Coalesce | None = None,
+    coalesce: Coalescing | None = None,
 ) -> None:
     """Store ``events`` in the current transaction; they are sent after it commits."""
     if not events:
@@ -98,7 +98,7 @@ def write(
                 channel=event.channel,
                 name=event.name,
                 data=event.data,
-                tagged=event.tagged,
+                data_is_object=event.data_is_object,
                 socket_id=event.socket_id,
                 batch=state.batch,
                 coalesce_key=coalesce.key if coalesce else None,
@@ -117,7 +117,7 @@ def write(
 
 
 def _merge(
-    event: OutgoingEvent, coalesce: Coalesce, state: _Transaction, now: Any, using: str
+    event: OutgoingEvent, coalesce: Coalescing, state: _Transaction, now: Any, using: str
 ) -> bool:
     """Fold ``event`` into a pending row of the same instance; ``True`` if nothing is left.
 
@@ -150,7 +150,7 @@ def _merge(
     updated = guard.update(
         name=rebuilt.name,
         data=rebuilt.data,
-        tagged=rebuilt.tagged,
+        data_is_object=rebuilt.data_is_object,
         action=merged,
         socket_id=socket_id,
     )

@@ -39,7 +39,7 @@ def sent(channel: str, *texts: str, status: str = SENT, seconds: float = 0) -> l
             channel=channel,
             name="message.created",
             data=f'{{"text":"{text}"}}',
-            tagged=True,
+            data_is_object=True,
             status=status,
             sent_at=when if status == SENT else None,
         )
