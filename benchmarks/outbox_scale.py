@@ -57,6 +57,7 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from benchmarks.database import ensure_database  # noqa: E402
 from pusher_django import history  # noqa: E402
 from pusher_django.conf import get_config  # noqa: E402
 from pusher_django.models import Delivery  # noqa: E402
@@ -67,27 +68,6 @@ BUSY, QUIET = "private-busy", "private-quiet"
 BUSY_ROWS, FAILED_ROWS, PENDING_CHANNELS, PENDING_PER_CHANNEL = 60_000, 100, 20, 10
 #: Share of the table each prune run deletes (five runs: 10 % of it).
 PRUNE_SHARE = 0.02
-
-
-def ensure_database() -> None:
-    settings = connection.settings_dict
-    if not settings["ENGINE"].endswith("postgresql"):
-        return
-    import psycopg
-
-    admin = psycopg.connect(
-        host=settings["HOST"] or None,
-        port=settings["PORT"] or None,
-        user=settings["USER"] or None,
-        password=settings["PASSWORD"] or None,
-        dbname="postgres",
-        autocommit=True,
-    )
-    with admin:
-        if not admin.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [settings["NAME"]]
-        ).fetchone():
-            admin.execute(f'CREATE DATABASE "{settings["NAME"]}"')
 
 
 def _series(size: int) -> str:

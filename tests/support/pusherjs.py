@@ -61,6 +61,7 @@ class PusherJs:
                 report = json.loads(raw)
             except ValueError:
                 continue
+            report["received"] = time.monotonic()  # when it reached this process
             if report.get("type") == "auth_request" and self.authorizer is not None:
                 self._answer(report)
             with self._cond:
