@@ -1,4 +1,4 @@
-"""The benchmarks' own PostgreSQL database, created on first use (a URL names it)."""
+"""The benchmarks' own database on PostgreSQL or MariaDB, created on first use."""
 
 from __future__ import annotations
 
@@ -6,8 +6,22 @@ from django.db import connection
 
 
 def ensure_database() -> None:
-    """Create the database ``DATABASE_URL`` names when it is PostgreSQL and missing."""
+    """Create the database ``DATABASE_URL`` names when it is missing (SQLite creates its own)."""
     settings = connection.settings_dict
+    if settings["ENGINE"].endswith("mysql"):
+        import MySQLdb  # type: ignore[import-untyped]
+
+        server = MySQLdb.connect(
+            host=settings["HOST"] or "127.0.0.1",
+            port=int(settings["PORT"] or 3306),
+            user=settings["USER"] or "root",
+            password=settings["PASSWORD"] or "",
+        )
+        try:
+            server.cursor().execute(f"CREATE DATABASE IF NOT EXISTS `{settings['NAME']}`")
+        finally:
+            server.close()
+        return
     if not settings["ENGINE"].endswith("postgresql"):
         return
     import psycopg

@@ -4,35 +4,25 @@ from typing import Any
 
 from django.db import migrations, models
 
-# MariaDB has no partial indexes (Django skips them there): full indexes of the
-# same shape, with the status first where the partial ones filter on it.
-_MARIADB_INDEXES = {
-    "pusher_dlv_status": "status, id",
-    "pusher_dlv_channel_status": "channel, status, sent_at, id",
-    "pusher_dlv_sent_at": "status, sent_at, id",
-    "pusher_dlv_merge_key": "coalesce_key, status",
-}
 _TABLE = "pusher_django_delivery"
 
 
-def _mariadb_forwards(apps: Any, schema_editor: Any) -> None:
-    """A binary no-pad collation: ``channel`` compares exactly (case, accents, trailing spaces)."""
-    if schema_editor.connection.vendor != "mysql":
-        return
-    schema_editor.execute(
-        f"ALTER TABLE {_TABLE} MODIFY channel varchar(200) "
-        "CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin NOT NULL"
-    )
-    for name, columns in _MARIADB_INDEXES.items():
-        schema_editor.execute(f"CREATE INDEX {name} ON {_TABLE} ({columns})")
+def _exact_channel(apps: Any, schema_editor: Any) -> None:
+    """A binary no-pad collation: ``channel`` compares exactly (case, accents, trailing spaces).
+
+    MariaDB only. Its indexes need nothing more: Django creates the partial
+    indexes there without their conditions, and each still serves its queries.
+    """
+    if schema_editor.connection.vendor == "mysql":
+        schema_editor.execute(
+            f"ALTER TABLE {_TABLE} MODIFY channel varchar(200) "
+            "CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin NOT NULL"
+        )
 
 
-def _mariadb_backwards(apps: Any, schema_editor: Any) -> None:
-    if schema_editor.connection.vendor != "mysql":
-        return
-    for name in _MARIADB_INDEXES:
-        schema_editor.execute(f"DROP INDEX {name} ON {_TABLE}")
-    schema_editor.execute(f"ALTER TABLE {_TABLE} MODIFY channel varchar(200) NOT NULL")
+def _default_collation(apps: Any, schema_editor: Any) -> None:
+    if schema_editor.connection.vendor == "mysql":
+        schema_editor.execute(f"ALTER TABLE {_TABLE} MODIFY channel varchar(200) NOT NULL")
 
 
 class Migration(migrations.Migration):
@@ -94,5 +84,5 @@ class Migration(migrations.Migration):
                 name="pusher_dlv_expiry",
             ),
         ),
-        migrations.RunPython(_mariadb_forwards, _mariadb_backwards, atomic=False, elidable=False),
+        migrations.RunPython(_exact_channel, _default_collation, atomic=False, elidable=False),
     ]

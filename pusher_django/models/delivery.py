@@ -9,9 +9,10 @@ rows until the lease runs out.
 The indexes are partial, so a row costs index writes only where its current
 status is looked for: an insert feeds the open-rows index, marking it sent
 feeds the history and expiry indexes, and the retained sent rows (most of
-the table) never show in the cost of claiming. MariaDB has no
-partial indexes; migration 0004 gives it full ones of the same shape and a
-binary collation on ``channel`` so its lookups compare exactly.
+the table) never show in the cost of claiming. MariaDB has no partial
+indexes: Django creates them there without their conditions, which still
+serve the same queries, and migration 0004 gives ``channel`` a binary
+collation so that its lookups compare exactly.
 """
 
 from __future__ import annotations
