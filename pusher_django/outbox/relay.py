@@ -288,20 +288,25 @@ def next_due(using: str | None = None) -> datetime | None:
 def prune(using: str | None = None, now: datetime | None = None) -> int:
     """Delete sent rows older than ``OUTBOX["RETENTION"]``, oldest first; returns how many.
 
-    Each batch is one short statement of its own (autocommit), so pruning
-    never holds a lock that a claimer or a writer would wait for long, and it
-    touches only sent rows, which nobody claims.
+    Each batch is one short statement of its own (autocommit) that deletes a
+    range of the expiry index: up to the send time of the ``PRUNE_BATCH``-th
+    oldest row, so no list of ids travels. Pruning never holds a lock that a
+    claimer or a writer would wait for long, and it touches only sent rows,
+    which nobody claims.
     """
     rows = _rows(using or DEFAULT_DB_ALIAS)
     cutoff = (now or timezone.now()) - timedelta(seconds=get_config().outbox.retention)
-    expired = rows.sent().filter(sent_at__lt=cutoff).order_by("sent_at", "id")
     deleted = 0
     while True:
-        ids = list(expired.values_list("id", flat=True)[:PRUNE_BATCH])
-        if ids:
-            deleted += rows.filter(id__in=ids).delete()[0]
-        if len(ids) < PRUNE_BATCH:
-            return deleted
+        expired = rows.sent().filter(sent_at__lt=cutoff)
+        times = expired.order_by("sent_at", "id").values_list("sent_at", flat=True)
+        boundary = next(iter(times[PRUNE_BATCH : PRUNE_BATCH + 1]), None)
+        if boundary is None:
+            return deleted + expired.delete()[0]
+        batch = expired.filter(sent_at__lt=boundary).delete()[0]
+        if not batch:  # more than a batch share one send time
+            batch = expired.filter(sent_at=boundary).delete()[0]
+        deleted += batch
 
 
 @dataclass(frozen=True)
