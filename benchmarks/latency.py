@@ -11,7 +11,7 @@ moment the subscriber's report reaches this process (both sides pay that pipe).
 
 It prints p50 and p99 for saves paced at ``--rate`` per second and the p99 of
 a burst of ``--n`` saves, ours and naive side by side. The default database
-is PostgreSQL (``pd_scale_bench``); ``--database-url sqlite:///path`` runs it
+is PostgreSQL (``pd_scale_latency``); ``--database-url sqlite:///path`` runs it
 on SQLite.
 """
 
@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
-DEFAULT_DB = "postgres://postgres:postgres@127.0.0.1:5432/pd_scale_bench"
+DEFAULT_DB = "postgres://postgres:postgres@127.0.0.1:5432/pd_scale_latency"
 
 
 def _arguments() -> argparse.Namespace:
