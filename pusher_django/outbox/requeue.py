@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import cast
 
 from django.db import DEFAULT_DB_ALIAS, transaction
 from django.db.models import QuerySet
 
 from pusher_django.models import Delivery
+from pusher_django.models.delivery import DeliveryQuerySet
 
 from . import relay
 
@@ -42,7 +44,7 @@ def failed_rows(
     since: datetime | None = None,
 ) -> QuerySet[Delivery]:
     """The failed rows that match every filter given (all failed rows without one)."""
-    rows = Delivery.objects.using(using).filter(status=Delivery.Status.FAILED)
+    rows = Delivery.objects.using(using).failed()  # spelled as its partial index
     if channel is not None:
         rows = rows.filter(channel=channel)
     if first_id is not None:
@@ -59,7 +61,7 @@ def requeue(rows: QuerySet[Delivery], *, wake: bool = True) -> Requeued:
     using = rows.db
     done = Requeued()
     after = 0
-    pending = rows.filter(status=Delivery.Status.FAILED).order_by("id")
+    pending = cast(DeliveryQuerySet, rows).failed().by_id()
     rows_by_id = Delivery.objects.using(using)
     while True:
         batch = list(pending.filter(id__gt=after).values_list("id", flat=True)[:BATCH])

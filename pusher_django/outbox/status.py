@@ -19,8 +19,6 @@ from django.utils import timezone
 
 from pusher_django.models import Delivery
 
-PENDING = Delivery.Status.PENDING
-
 
 class Reason(enum.Enum):
     RETRY = "due later after a retry"
@@ -48,7 +46,7 @@ def waiting(
 ) -> list[Waiting]:
     """Up to ``limit`` channels with pending events, the longest-waiting first."""
     now = now or timezone.now()
-    rows = Delivery.objects.using(using).filter(status=PENDING)
+    rows = Delivery.objects.using(using).pending()  # spelled as its partial index
     heads = list(
         rows.order_by()
         .values("channel")
