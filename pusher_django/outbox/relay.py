@@ -42,7 +42,7 @@ PENDING, SENT, FAILED = Delivery.Status.PENDING, Delivery.Status.SENT, Delivery.
 #: Rows one prune statement deletes: big enough for throughput, small enough to be brief.
 PRUNE_BATCH = 5000
 #: Counts stop here; above it the database's estimate stands in.
-COUNT_CAP = 10_000
+COUNT_CAP = 1000
 
 
 @dataclass
@@ -296,9 +296,9 @@ def prune(using: str | None = None, now: datetime | None = None) -> int:
     """
     rows = _rows(using or DEFAULT_DB_ALIAS)
     cutoff = (now or timezone.now()) - timedelta(seconds=get_config().outbox.retention)
+    expired = rows.sent().filter(sent_at__lt=cutoff)
     deleted = 0
     while True:
-        expired = rows.sent().filter(sent_at__lt=cutoff)
         times = expired.order_by("sent_at", "id").values_list("sent_at", flat=True)
         boundary = next(iter(times[PRUNE_BATCH : PRUNE_BATCH + 1]), None)
         if boundary is None:
@@ -307,6 +307,8 @@ def prune(using: str | None = None, now: datetime | None = None) -> int:
         if not batch:  # more than a batch share one send time
             batch = expired.filter(sent_at=boundary).delete()[0]
         deleted += batch
+        # The next batch starts where this one ended, not among its dead index entries.
+        expired = expired.filter(sent_at__gte=boundary)
 
 
 @dataclass(frozen=True)
