@@ -55,7 +55,6 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.test import override_settings  # noqa: E402
 
-from benchmarks.database import ensure_database  # noqa: E402
 from pusher_django import tasks  # noqa: E402
 from pusher_django.broadcasting import suppress_broadcasts  # noqa: E402
 from pusher_django.conf import reset_config  # noqa: E402

@@ -50,12 +50,12 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.test import override_settings  # noqa: E402
 
-from benchmarks.database import ensure_database  # noqa: E402
 from pusher_django.broadcasting import suppress_broadcasts  # noqa: E402
 from pusher_django.conf import reset_config  # noqa: E402
 from pusher_django.models import Delivery  # noqa: E402
 from tests import celery_app  # noqa: E402, F401
 from tests.support.auth import local_authorizer  # noqa: E402
+from tests.support.postgres import ensure_database  # noqa: E402
 from tests.support.pusherjs import PusherJs  # noqa: E402
 from tests.support.soketi import APP_ID, APP_KEY, APP_SECRET, MASTER_KEY_B64, Soketi  # noqa: E402
 from tests.support.worker import CeleryWorker  # noqa: E402

@@ -62,11 +62,11 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from benchmarks.database import ensure_database  # noqa: E402
 from pusher_django import history  # noqa: E402
 from pusher_django.conf import get_config  # noqa: E402
 from pusher_django.models import Delivery  # noqa: E402
 from pusher_django.outbox import relay  # noqa: E402
+from tests.support.postgres import ensure_database  # noqa: E402
 
 TABLE = Delivery._meta.db_table
 BUSY, QUIET = "private-busy", "private-quiet"

@@ -44,16 +44,17 @@ class Backlog:
 
 
 def _capped_count(status: str, using: str) -> int:
-    rows = Delivery.objects.using(using).filter(status=status).order_by()
-    return rows.values("id")[:COUNT_LIMIT].count()
+    rows = Delivery.objects.using(using)
+    open_rows = rows.pending() if status == Delivery.Status.PENDING else rows.failed()
+    return open_rows.order_by().values("id")[:COUNT_LIMIT].count()
 
 
 def backlog(using: str = DEFAULT_DB_ALIAS, now: datetime | None = None) -> Backlog:
     now = now or timezone.now()
     rows = Delivery.objects.using(using)
     oldest = (
-        rows.filter(status=Delivery.Status.PENDING)
-        .order_by("id")
+        rows.pending()  # spelled as its partial index, which SQLite needs
+        .by_id()
         .values_list("created_at", flat=True)
         .first()
     )

@@ -11,7 +11,7 @@ status is looked for: an insert feeds the open-rows index, marking it sent
 feeds the history and expiry indexes, and the retained sent rows (most of
 the table) never show in the cost of claiming. MariaDB has no partial
 indexes: Django creates them there without their conditions, which still
-serve the same queries, and migration 0004 gives ``channel`` a binary
+serve the same queries, and migration 0005 gives ``channel`` a binary
 collation so that its lookups compare exactly.
 """
 

@@ -27,7 +27,7 @@ def _default_collation(apps: Any, schema_editor: Any) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("pusher_django", "0003_delivery_data_permission"),
+        ("pusher_django", "0004_overview"),
     ]
 
     operations = [
