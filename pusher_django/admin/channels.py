@@ -27,6 +27,7 @@ from pusher_django.client import get_client
 from pusher_django.conf import get_config
 from pusher_django.exceptions import PusherError, PusherValidationError
 from pusher_django.models import Channel
+from pusher_django.presence import is_listener
 from pusher_django.user_connections import terminate_connections
 from pusher_django.validation import validate_user_id
 
@@ -41,6 +42,7 @@ class PresenceUser:
     name: str
     admin_url: str | None
     terminate_url: str | None
+    is_listener: bool = False
 
 
 def _accounts(ids: list[str]) -> dict[str, Any]:
@@ -191,6 +193,13 @@ class ChannelAdmin(_ModelAdmin):
         terminate = f"{self.admin_site.name}:pusher_django_channel_terminate"
         users = []
         for user_id in ids:
+            if is_listener(user_id):  # the site's own pusher_listen: nobody to terminate
+                users.append(
+                    PresenceUser(
+                        user_id, _("pusher_listen (this site's listener)"), None, None, True
+                    )
+                )
+                continue
             account = accounts.get(user_id)
             users.append(
                 PresenceUser(
@@ -214,19 +223,36 @@ class ChannelAdmin(_ModelAdmin):
         except PusherValidationError as err:
             self.message_user(request, str(err), messages.ERROR)
             return HttpResponseRedirect(self._detail_url(name))
+        if is_listener(user_id):
+            self.message_user(
+                request, _("That member is this site's listener (pusher_listen)."), messages.ERROR
+            )
+            return HttpResponseRedirect(self._detail_url(name))
         if request.method == "POST":
             self._terminate(request, user_id)
             return HttpResponseRedirect(self._detail_url(name))
+        who = self._who(user_id)
         context = self._context(
             request,
-            _("Terminate connections of user %(user)s") % {"user": user_id},
+            _("Terminate connections of %(who)s") % {"who": who},
             channel=name,
             user_id=user_id,
+            who=who,
             detail_url=self._detail_url(name),
         )
         return TemplateResponse(
             request, "admin/pusher_django/channel/terminate_confirm.html", context
         )
+
+    def _who(self, user_id: str) -> str:
+        """The user's name and member id, or the id alone when it is no account's."""
+        account = (
+            _accounts([user_id]).get(user_id)
+            if get_config().auth.presence_user_id is None
+            else None
+        )
+        name = _display_name(account)
+        return f"{name} (user {user_id})" if name else _("user %(user)s") % {"user": user_id}
 
     def _terminate(self, request: HttpRequest, user_id: str) -> None:
         try:

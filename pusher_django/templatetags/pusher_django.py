@@ -36,7 +36,7 @@ def pusher_js_options(config: PusherConfig) -> dict[str, Any]:
 def pusher_js_config(
     context: template.Context, element_id: str = "pusher-django-config"
 ) -> SafeString:
-    """The key, pusher-js options, endpoints and CSRF token, then the helper script.
+    """The key, pusher-js options, endpoints, CSRF token and listener id, then the helper.
 
     Writes a JSON script element and ``pusher_django/pusher-django.js``;
     load pusher-js itself before it.
@@ -50,6 +50,8 @@ def pusher_js_config(
         "userAuthEndpoint": reverse("pusher-user-auth"),
         "historyEndpoint": reverse("pusher-history"),
         "idField": id_field(),
+        # The listener's presence member id: the helper leaves it out of members and counts.
+        "listenerId": get_config().listener.user_id,
         "csrfToken": get_token(request) if request is not None else None,
     }
     script = format_html('<script src="{}"></script>', static("pusher_django/pusher-django.js"))

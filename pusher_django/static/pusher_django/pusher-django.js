@@ -7,7 +7,9 @@
  * connect() builds the pusher-js client for the configured app with one batched
  * authorization request per page; batchAuthorizer() is the handler on its own, for
  * pages that build their client by hand. recover(pusher) (or recover(channel)) makes
- * channels catch up, after every reconnect, on the events they missed.
+ * channels catch up, after every reconnect, on the events they missed. hideMember(pusher,
+ * id) keeps a member (connect() does it for the site's listener) out of presence
+ * channels' members, counts and member events.
  */
 (function (root) {
   'use strict';
@@ -89,6 +91,48 @@
     return JSON.parse(element.textContent);
   }
 
+  /**
+   * Leave one member id out of presence channels: `members.count`, `members.each()`,
+   * `members.get()` and the `pusher:member_added` / `pusher:member_removed` events.
+   * The server still counts it (REST `user_count`, `get_users`). Pass a Pusher client
+   * (every presence channel, now and later) or one channel.
+   */
+  function hideMember(target, memberId) {
+    if (memberId === null || memberId === undefined || memberId === '') return target;
+    const id = String(memberId);
+    if (target && target.channels && typeof target.subscribe === 'function') {
+      target.channels.all().forEach((channel) => hideOnChannel(channel, id));
+      const subscribe = target.subscribe.bind(target);
+      target.subscribe = (name) => hideOnChannel(subscribe(name), id);
+      return target;
+    }
+    return hideOnChannel(target, id);
+  }
+
+  function hideOnChannel(channel, id) {
+    const members = channel && channel.members;
+    if (!members || channel.pusherDjangoHidden) return channel;
+    channel.pusherDjangoHidden = id;
+    const onSubscription = members.onSubscription.bind(members);
+    const addMember = members.addMember.bind(members);
+    const removeMember = members.removeMember.bind(members);
+    members.onSubscription = function (data) {
+      onSubscription(data);
+      if (Object.prototype.hasOwnProperty.call(members.members, id)) {
+        delete members.members[id];
+        members.count -= 1;
+      }
+    };
+    members.addMember = (data) => (data && String(data.user_id) === id ? null : addMember(data));
+    members.removeMember = (data) => (data && String(data.user_id) === id ? null : removeMember(data));
+    const emit = channel.emit.bind(channel);
+    channel.emit = function (name, data, metadata) {
+      if ((name === 'pusher:member_added' || name === 'pusher:member_removed') && !data) return channel;
+      return emit(name, data, metadata);
+    };
+    return channel;
+  }
+
   /** A pusher-js client for the configured app, with batched authorization. */
   function connect(overrides, elementId) {
     const page = config(elementId);
@@ -99,7 +143,7 @@
       },
       userAuthentication: { endpoint: page.userAuthEndpoint, transport: 'ajax', headers: csrf },
     }, overrides || {});
-    return new root.Pusher(page.key, options);
+    return hideMember(new root.Pusher(page.key, options), page.listenerId);
   }
 
   /**
@@ -199,5 +243,5 @@
     return channel;
   }
 
-  root.PusherDjango = Object.assign(root.PusherDjango || {}, { batchAuthorizer, config, connect, recover });
+  root.PusherDjango = Object.assign(root.PusherDjango || {}, { batchAuthorizer, config, connect, hideMember, recover });
 })(window);
