@@ -68,6 +68,9 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USE_TZ = True
+# Times in the pages and the admin; DEMO_TIME_ZONE picks another (e.g. Europe/Paris).
+TIME_ZONE = os.environ.get("DEMO_TIME_ZONE", "UTC")
+FORMAT_MODULE_PATH = ["demo_project.formats"]
 STATIC_URL = "static/"
 # pusher-js comes from npm at set-up time; it is served, never vendored.
 STATICFILES_DIRS = [("pusher-js", ROOT_DIR / "node_modules" / "pusher-js" / "dist" / "web")]
@@ -118,4 +121,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "INFO"},
+    # Django's own console handler would print each "Not Found" a second time.
+    "loggers": {"django": {"handlers": [], "level": "INFO", "propagate": True}},
 }

@@ -82,13 +82,15 @@ if [ ! -x .venv/bin/python ]; then
   log "creating .venv with $($PYTHON --version)"
   "$PYTHON" -m venv .venv
 fi
-stamp=.venv/.requirements-installed
-if [ ! -f "$stamp" ] || ! cmp -s requirements.txt "$stamp"; then
-  log "installing Python packages"
+# scripts/demo.sh asks for requirements-demo.txt: what the demo runs, no test tools.
+REQUIREMENTS="${PUSHER_DJANGO_REQUIREMENTS:-requirements.txt}"
+stamp=".venv/.installed-$(basename "$REQUIREMENTS")"
+if [ ! -f "$stamp" ] || ! cat "$REQUIREMENTS" requirements-demo.txt | cmp -s - "$stamp"; then
+  log "installing Python packages ($REQUIREMENTS)"
   .venv/bin/pip install -q --upgrade pip
-  .venv/bin/pip install -q -r requirements.txt
+  .venv/bin/pip install -q -r "$REQUIREMENTS"
   .venv/bin/pip install -q --no-deps -e .
-  cp requirements.txt "$stamp"
+  cat "$REQUIREMENTS" requirements-demo.txt > "$stamp"
 fi
 
 if [ ! -d node_modules/@soketi/soketi ] || [ ! -d node_modules/pusher-js ] \

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up and runs the whole demo: soketi, Django, a Celery worker, the outbox relay and
-# pusher_listen.
+# pusher_listen (restarted whenever it exits).
 # Ctrl-C stops every process. Set PUSHER_URL to use hosted Pusher instead of soketi.
 # --asgi (or DEMO_SERVER=uvicorn) serves Django through uvicorn (demo_project/asgi.py)
 # instead of runserver.
@@ -13,7 +13,7 @@ for arg in "$@"; do
     *) echo "usage: scripts/demo.sh [--asgi]" >&2; exit 2 ;;
   esac
 done
-scripts/bootstrap.sh
+PUSHER_DJANGO_REQUIREMENTS=requirements-demo.txt scripts/bootstrap.sh  # no test tools
 
 DEMO_PORT="${DEMO_PORT:-8000}"
 export SOKETI_PORT="${SOKETI_PORT:-6001}"
@@ -56,11 +56,18 @@ $PY manage.py seed_demo | sed -u 's/^/[demo] /'
 
 run celery .venv/bin/celery -A demo_project worker --loglevel=INFO --concurrency=2
 run outbox $PY manage.py pusher_outbox
-run listen $PY manage.py pusher_listen
+# A supervisor for the listener: whatever ends it (a crash, a refusal, "Terminate" from an
+# admin that allows it), the demo goes on and the listener comes back.
+run listen bash -c 'while true; do "$0" manage.py pusher_listen && status=0 || status=$?; echo "pusher_listen exited ($status); restarting in 2 s"; sleep 2; done' "$PY"
 if [ "$DEMO_SERVER" = uvicorn ]; then
   run django .venv/bin/uvicorn demo_project.asgi:application --host 127.0.0.1 --port "$DEMO_PORT" --lifespan off
 else
   run django $PY manage.py runserver "127.0.0.1:$DEMO_PORT" --noreload
 fi
+for _ in $(seq 300); do  # the URL is worth printing once Django answers
+  $PY -c "import urllib.request, sys; urllib.request.urlopen(sys.argv[1], timeout=1)" \
+    "http://127.0.0.1:$DEMO_PORT/accounts/login/" 2>/dev/null && break
+  sleep 0.2
+done
 echo "[demo] open http://127.0.0.1:$DEMO_PORT/ in two browsers (admin: http://127.0.0.1:$DEMO_PORT/admin/) - Ctrl-C stops everything"
 wait -n "${pids[@]}" || true

@@ -12,6 +12,8 @@ from pusher_django.outbox import trigger_on_commit
 
 from .models import Message, Presence, Room
 
+MESSAGES_SHOWN = 100  # the newest, oldest first
+
 
 def _room(request: HttpRequest, room_id: int) -> Room:
     return get_object_or_404(Room, pk=room_id, members=request.user)
@@ -27,12 +29,20 @@ def room_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def room(request: HttpRequest, room_id: int) -> HttpResponse:
     current = _room(request, room_id)
+    newest = Message.objects.filter(room=current).select_related("author").order_by("-pk")
     context = {
         "room": current,
-        "messages": Message.objects.filter(room=current).select_related("author")[:100],
-        "presences": Presence.objects.filter(room=current)
-        .select_related("user")
-        .order_by("-last_seen"),
+        "messages": list(reversed(newest[:MESSAGES_SHOWN])),
+        "last_seen": [
+            {
+                "name": presence.user.get_username(),
+                "online": presence.online,
+                "at": presence.last_seen.isoformat(),
+            }
+            for presence in Presence.objects.filter(room=current)
+            .select_related("user")
+            .order_by("-last_seen")
+        ],
         "channels": {
             "messages": current.messages_channel,
             "presence": current.presence_channel,

@@ -228,9 +228,26 @@ class DeliveryAdmin(_ModelAdmin):
             return queryset.filter(pk=int(term)), False
         return queryset.filter(channel=term), False
 
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # "Discard" is the one way to remove rows
+        return actions
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> Any:
+        """Rows are read-only whatever the permissions: the page views, it never saves."""
+        readonly = {"title": _("View delivery"), "show_save": False}
+        readonly |= {"show_save_and_continue": False, "show_save_and_add_another": False}
+        return super().change_view(request, object_id, form_url, readonly | (extra_context or {}))
+
     @admin.display(description=gettext_lazy("last error"), ordering="error")
     def short_error(self, obj: Delivery) -> str:
-        return obj.error if len(obj.error) <= 120 else obj.error[:119] + "…"
+        return obj.error if len(obj.error) <= 60 else obj.error[:59] + "…"
 
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None

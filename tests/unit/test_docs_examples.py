@@ -256,3 +256,14 @@ def test_the_receiver_example_records_a_member(monkeypatch):
     finally:
         member_added.disconnect(receiver)
     assert recorded == [{"channel": "presence-room-1", "user_id": "7"}]
+
+
+def test_the_architecture_page_names_every_module():
+    page = (DOCS / "explanation" / "architecture.md").read_text()
+    package = DOCS.parent / "pusher_django"
+    for source in sorted(package.rglob("*.py")):
+        relative = source.relative_to(package.parent).with_suffix("")
+        if "migrations" in relative.parts:
+            continue
+        parts = relative.parts[:-1] if relative.name == "__init__" else relative.parts
+        assert f"`{'.'.join(parts)}`" in page, f"docs/explanation/architecture.md: add {parts}"
