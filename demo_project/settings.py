@@ -44,7 +44,7 @@ ROOT_URLCONF = "demo_project.urls"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [BASE_DIR / "templates"],  # the admin's look for the demo (base_site.html)
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
