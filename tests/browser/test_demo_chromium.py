@@ -150,7 +150,7 @@ def test_last_seen_updates_live(demo: Demo, browsers: list[WebDriver]) -> None:
 def test_admin_test_event_shows_in_the_room(demo: Demo, browsers: list[WebDriver]) -> None:
     alice, bob = browser(browsers), browser(browsers)
     login(alice, demo.base, "alice")
-    admin_login(bob, demo.base, "/admin/pusher_django/delivery/", "bob", "bob-demo")
+    admin_login(bob, demo.base, "/admin/pusher_django/delivery/?status=all", "bob", "bob-demo")
     bob.get(f"{demo.base}/admin/pusher_django/channel/live/presence-room-1/")
     bob.find_element(By.CSS_SELECTOR, "input[type=submit][value=Trigger]").click()
     wait(alice, lambda d: any("admin test event" in t for t in texts(d, "#messages li")))
@@ -161,7 +161,7 @@ def test_deliveries_admin_is_read_only_with_one_remove_action(
     demo: Demo, browsers: list[WebDriver]
 ) -> None:
     bob = browser(browsers)
-    admin_login(bob, demo.base, "/admin/pusher_django/delivery/", "bob", "bob-demo")
+    admin_login(bob, demo.base, "/admin/pusher_django/delivery/?status=all", "bob", "bob-demo")
     actions = [o.text for o in bob.find_elements(By.CSS_SELECTOR, "select[name=action] option")]
     assert not any("Delete selected" in a for a in actions)
     assert any("Discard" in a for a in actions)
@@ -183,7 +183,7 @@ def test_deliveries_admin_is_read_only_with_one_remove_action(
 def test_terminated_tab_says_so_and_reconnects(demo_rest: Demo, browsers: list[WebDriver]) -> None:
     alice, bob = browser(browsers), browser(browsers)
     login(alice, demo_rest.base, "alice")
-    admin_login(bob, demo_rest.base, "/admin/pusher_django/delivery/", "bob", "bob-demo")
+    admin_login(bob, demo_rest.base, "/admin/pusher_django/delivery/?status=all", "bob", "bob-demo")
     bob.get(f"{demo_rest.base}/admin/pusher_django/channel/live/presence-room-1/")
     wait(bob, lambda d: d.find_elements(By.ID, "presence-users"))
     listener_row = bob.find_element(By.CSS_SELECTOR, "#presence-users tr.listener")
