@@ -14,6 +14,7 @@ rm -rf "$TEST_OUTPUT_DIR" && mkdir -p "$TEST_OUTPUT_DIR"
 echo "== ruff"; .venv/bin/ruff check . && .venv/bin/ruff format --check .
 echo "== mypy"; .venv/bin/mypy
 echo "== migrations"; .venv/bin/python manage.py makemigrations --check --dry-run
+echo "== docs (mkdocs build --strict, executed examples)"; scripts/docs.sh
 echo "== matrix (tox.ini)"; scripts/matrix.sh
 echo "== pytest (Django $(.venv/bin/python -c 'import django; print(django.__version__)'), SQLite)"
 env -u DATABASE_URL .venv/bin/pytest "$@"
