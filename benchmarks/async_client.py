@@ -41,25 +41,29 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-# This benchmark's own database unless told otherwise; importing benchmarks.broadcast then
-# reads --database-url (default $DATABASE_URL) and sets Django up, as for that benchmark.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+if "--database-url" in sys.argv[:-1]:  # read before Django is set up; main() parses it too
+    os.environ["DATABASE_URL"] = sys.argv[sys.argv.index("--database-url") + 1]
 os.environ.setdefault("DATABASE_URL", "postgres://postgres:postgres@127.0.0.1:5432/pd_async")
 
 import django
-import httpx
-from django.conf import settings
-from django.core.management import call_command
-from django.db import connection
 
-from pusher_django.client import get_client
-from pusher_django.conf import reset_config
-from pusher_django.models import Delivery
-from tests.support.django_env import django_env
-from tests.support.postgres import ensure_database
-from tests.support.processes import ROOT, free_port, log_path, stop_process, wait_until
-from tests.support.soketi import Soketi
-from tests.support.worker import CeleryWorker
-from tests.testapp.models import Message, Room
+django.setup()
+
+import httpx  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+
+from pusher_django.client import get_client  # noqa: E402
+from pusher_django.conf import reset_config  # noqa: E402
+from pusher_django.models import Delivery  # noqa: E402
+from tests.support.django_env import django_env  # noqa: E402
+from tests.support.postgres import ensure_database  # noqa: E402
+from tests.support.processes import ROOT, free_port, log_path, stop_process, wait_until  # noqa: E402
+from tests.support.soketi import Soketi  # noqa: E402
+from tests.support.worker import CeleryWorker  # noqa: E402
+from tests.testapp.models import Message, Room  # noqa: E402
 
 CLIENT_CONCURRENCY = 50
 VIEW_CONCURRENCY = 20

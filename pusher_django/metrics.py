@@ -17,6 +17,7 @@ that answers the scrape, with the index-backed queries of the Overview page.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -40,8 +41,18 @@ class _Metrics:
     reconnects: Any
 
 
+_registering = threading.Lock()
+
+
 @cache
 def _metrics() -> _Metrics | None:
+    """The registered metrics; concurrent first calls (ASGI: a thread per request) register once."""
+    with _registering:
+        return _register()
+
+
+@cache
+def _register() -> _Metrics | None:
     try:
         from prometheus_client import Counter, Gauge, Histogram
     except ImportError:

@@ -18,7 +18,6 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import partial
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, transaction
@@ -112,7 +111,11 @@ def write(
         if rows:
             Delivery.objects.using(using).bulk_create(rows)
     if not _capturing.get():
-        hand_off = partial(_hand_off, state, using, len(rows))
+        written = len(rows)
+
+        def hand_off() -> None:  # a function: Django logs a robust callback's __qualname__
+            _hand_off(state, using, written)
+
         transaction.on_commit(hand_off, using=using, robust=True)
 
 

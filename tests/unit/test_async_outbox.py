@@ -18,6 +18,7 @@ from django.core.exceptions import SynchronousOnlyOperation
 from django.db import connection, transaction
 from django.db.models.signals import pre_delete, pre_save
 
+from pusher_django import tasks
 from pusher_django.exceptions import PusherValidationError
 from pusher_django.models import Delivery
 from pusher_django.outbox import atrigger_on_commit, trigger_on_commit
@@ -153,3 +154,20 @@ def test_atomic_block_in_sync_to_async_keeps_model_and_events_together(room, han
     assert list(Message.objects.values_list("text", flat=True)) == ["committed"]
     assert names() == ["message.created", "announced"]
     assert len(handoffs) == 1
+
+
+def test_a_failing_hand_off_in_autocommit_is_logged_and_the_save_stands(room, monkeypatch, caplog):
+    """Django logs a robust on_commit callback by its ``__qualname__`` (a partial has none)."""
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("broker exploded")
+
+    monkeypatch.setattr(tasks, "enqueue_or_run", broken)
+
+    async def save() -> None:
+        await Message(room=room, text="kept").asave()
+
+    async_to_sync(save)()
+    assert Message.objects.filter(text="kept").exists()
+    assert names() == ["message.created"]  # committed; the relay delivers it
+    assert "broker exploded" in caplog.text
