@@ -32,7 +32,6 @@ __all__ = [
     "enqueue",
     "enqueue_or_run",
     "relay_outbox",
-    "retry_delay",
     "send_to_user",
     "terminate_user_connections",
     "trigger",

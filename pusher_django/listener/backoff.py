@@ -1,8 +1,6 @@
-"""Reconnect delays: exponential with full jitter, capped.
+"""Reconnect delays: the package's one full-jitter backoff, counted per run of failures.
 
-Full jitter spreads reconnecting listeners (and every other client that lost
-the same server) over the whole window instead of letting them all retry at
-the same instant. A successful connection resets the sequence.
+A successful connection resets the sequence.
 """
 
 from __future__ import annotations
@@ -10,10 +8,14 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
+from pusher_django.retry import full_jitter
+
+__all__ = ["Backoff"]
+
 
 @dataclass
 class Backoff:
-    """Delays of ``uniform(min, min(cap, base * 2**attempt))`` seconds.
+    """Delays of :func:`~pusher_django.retry.full_jitter` for attempts 0, 1, 2, ...
 
     ``minimum`` keeps a floor: Pusher asks for at least one second between
     attempts after a 4100-4199 close.
@@ -26,10 +28,9 @@ class Backoff:
     _random: random.Random = field(default_factory=random.Random, repr=False)
 
     def next_delay(self) -> float:
-        ceiling = min(self.cap, self.base * (2 ** min(self.attempt, 32)))
+        delay = full_jitter(self.attempt, self.base, self.cap, floor=self.minimum, rng=self._random)
         self.attempt += 1
-        floor = min(self.minimum, ceiling)
-        return self._random.uniform(floor, ceiling)
+        return delay
 
     def reset(self) -> None:
         self.attempt = 0
