@@ -8,26 +8,19 @@ is cleared when ``override_settings`` changes ``PUSHER``, ``PUSHER_URL`` or
 :func:`find_problems` is shared by :func:`get_config` and the system checks
 so that both always agree on what is wrong.
 
-Where things live: :mod:`.connection` (top-level keys), :mod:`.sections`
-(the nested sections and their rules), :mod:`.parsing` (``PUSHER_URL`` and
-the master key), :mod:`.problem` (the problem record), :mod:`.config` (the
-object and its cache).
+Where things live: :mod:`.rules` (how a setting is declared and checked),
+:mod:`.connection` (the top-level keys), :mod:`.sections` (the nested
+sections), :mod:`.consistency` (checks across settings), :mod:`.codes` (every
+check id), :mod:`.parsing` (``PUSHER_URL`` and the master key),
+:mod:`.problem` (the problem record), :mod:`.config` (the object and its
+cache).
 """
 
 from __future__ import annotations
 
-from .config import (
-    DEFAULTS,
-    PusherConfig,
-    find_problems,
-    get_config,
-    merged_settings,
-    on_reset,
-    reset_config,
-)
-from .connection import DEFAULT_CLUSTER
+from .config import DEFAULTS, PusherConfig, find_problems, get_config, on_reset, reset_config
 from .parsing import parse_master_key, parse_pusher_url
-from .problem import Problem, redact, shown
+from .problem import Problem, redact
 from .sections import (
     AdminSettings,
     AuthSettings,
@@ -41,7 +34,6 @@ from .sections import (
 
 __all__ = [
     "DEFAULTS",
-    "DEFAULT_CLUSTER",
     "AdminSettings",
     "AuthSettings",
     "CelerySettings",
@@ -54,11 +46,9 @@ __all__ = [
     "WebhookSettings",
     "find_problems",
     "get_config",
-    "merged_settings",
     "on_reset",
     "parse_master_key",
     "parse_pusher_url",
     "redact",
     "reset_config",
-    "shown",
 ]

@@ -14,10 +14,12 @@ from django.dispatch import receiver
 
 from pusher_django.exceptions import PusherConfigurationError
 
-from . import connection
-from .connection import CONNECTION_DEFAULTS, DEFAULT_CLUSTER
-from .parsing import parse_master_key, parse_pusher_url
+from . import codes
+from .connection import DEFAULT_CLUSTER, ConnectionSettings, hosted_host
+from .consistency import CROSS_CHECKS
+from .parsing import parse_pusher_url
 from .problem import Problem, shown
+from .rules import build_fields, check_fields, defaults_of
 from .sections import (
     SECTIONS,
     AdminSettings,
@@ -28,14 +30,13 @@ from .sections import (
     OutboxSettings,
     UsersSettings,
     WebhookSettings,
-    build_section,
-    check_section,
-    defaults_of,
 )
+
+__all__ = ["DEFAULTS", "PusherConfig", "find_problems", "get_config", "on_reset", "reset_config"]
 
 #: Every setting and its default: the top-level keys, then one dict per section.
 DEFAULTS: dict[str, Any] = {
-    **CONNECTION_DEFAULTS,
+    **defaults_of(ConnectionSettings),
     **{name: defaults_of(section_type) for name, section_type in SECTIONS.items()},
 }
 
@@ -78,13 +79,18 @@ class PusherConfig:
         scheme = "wss" if self.use_tls else "ws"
         return f"{scheme}://{self.ws_host}:{self.ws_port}/app/{self.key}"
 
+    @property
+    def hosted(self) -> bool:
+        """Whether the websocket goes to hosted Pusher's own host for the cluster."""
+        return self.cluster is not None and self.ws_host == hosted_host("ws", self.cluster)
+
 
 def _pusher_url() -> str | None:
     url = getattr(settings, "PUSHER_URL", None) or os.environ.get("PUSHER_URL")
     return url or None
 
 
-def merged_settings() -> tuple[dict[str, Any], list[Problem]]:
+def _merged_settings() -> tuple[dict[str, Any], list[Problem]]:
     """DEFAULTS, then ``PUSHER_URL``, then the ``PUSHER`` dict (which wins), section by section.
 
     A section that is not a dict is reported and left at its defaults, so
@@ -99,7 +105,7 @@ def merged_settings() -> tuple[dict[str, Any], list[Problem]]:
         except ValueError as err:
             problems.append(
                 Problem(
-                    "pusher_django.E006",
+                    codes.BAD_PUSHER_URL,
                     str(err),
                     "Set PUSHER_URL to http[s]://KEY:SECRET@HOST[:PORT]/apps/APP_ID.",
                 )
@@ -110,30 +116,25 @@ def merged_settings() -> tuple[dict[str, Any], list[Problem]]:
     if not isinstance(user, Mapping):
         problems.append(
             Problem(
-                "pusher_django.E001",
+                codes.NOT_A_DICT,
                 "The PUSHER setting must be a dict.",
                 'Set PUSHER = {"APP_ID": ..., "KEY": ..., "SECRET": ...} in your settings.',
             )
         )
         return values, problems
+    problems.extend(_unknown_keys("PUSHER", user, DEFAULTS))
     for name, value in user.items():
         if name not in DEFAULTS:
-            problems.append(
-                Problem(
-                    "pusher_django.W001",
-                    f"Unknown key PUSHER[{name!r}] is ignored.",
-                    f"Use one of: {', '.join(sorted(DEFAULTS))}.",
-                    "warning",
-                )
-            )
-        elif name not in SECTIONS:
+            continue
+        if name not in SECTIONS:
             values[name] = value
         elif isinstance(value, Mapping):
+            problems.extend(_unknown_keys(f"PUSHER[{name!r}]", value, DEFAULTS[name]))
             values[name] = {**DEFAULTS[name], **value}
         else:
             problems.append(
                 Problem(
-                    "pusher_django.E021",
+                    codes.SECTION_NOT_A_DICT,
                     f"PUSHER[{name!r}] must be a dict, got {shown(value)}.",
                     f"Set PUSHER[{name!r}] = {{...}} with the keys to change, or remove it "
                     "to use the defaults.",
@@ -142,66 +143,70 @@ def merged_settings() -> tuple[dict[str, Any], list[Problem]]:
     return values, problems
 
 
-def _check_sections(values: Mapping[str, Any]) -> list[Problem]:
-    problems = []
+def _unknown_keys(where: str, given: Mapping[str, Any], known: Mapping[str, Any]) -> list[Problem]:
+    return [
+        Problem(
+            codes.UNKNOWN_KEY,
+            f"Unknown key {where}[{key!r}] is ignored.",
+            f"Use one of: {', '.join(sorted(known))}.",
+        )
+        for key in given
+        if key not in known
+    ]
+
+
+def _check(values: Mapping[str, Any]) -> list[Problem]:
+    problems = check_fields(ConnectionSettings, values)
     for name, section_type in SECTIONS.items():
-        problems.extend(check_section(name, section_type, values[name]))
+        problems.extend(check_fields(section_type, values[name], name))
+    for cross_check in CROSS_CHECKS:
+        problems.extend(cross_check(values))
     return problems
 
 
-_CHECKERS: list[Callable[[Mapping[str, Any]], list[Problem]]] = [
-    connection.check_credentials,
-    connection.check_hosts,
-    connection.check_options,
-    _check_sections,
-    connection.check_outbox_lease,
-    connection.check_reports,
-]
+def _resolved() -> tuple[dict[str, Any], list[Problem]]:
+    values, problems = _merged_settings()
+    if not any(p.code is codes.NOT_A_DICT for p in problems):
+        problems += _check(values)
+    return values, problems
 
 
 def find_problems() -> list[Problem]:
     """Every configuration problem, errors and warnings, in a stable order."""
-    values, problems = merged_settings()
-    if any(p.id == "pusher_django.E001" for p in problems):
-        return problems
-    for checker in _CHECKERS:
-        problems.extend(checker(values))
-    return problems
+    return _resolved()[1]
 
 
-def _build(v: Mapping[str, Any]) -> PusherConfig:
-    cluster = v["CLUSTER"]
-    host = v["HOST"]
-    use_tls = bool(v["USE_TLS"])
-    default_port = 443 if use_tls else 80
-    if host:
-        port = v["PORT"] or default_port
-        ws_host = v["WS_HOST"] or host
-        ws_port = v["WS_PORT"] or (v["PORT"] or default_port)
+def _build(values: Mapping[str, Any]) -> PusherConfig:
+    given = build_fields(ConnectionSettings, values)
+    default_port = 443 if given.use_tls else 80
+    port = given.port or default_port
+    cluster = given.cluster
+    if given.host:
+        host = given.host
+        ws_host = given.ws_host or host
+        ws_port = given.ws_port or port
     else:
         cluster = cluster or DEFAULT_CLUSTER
-        host = f"api-{cluster}.pusher.com"
-        port = v["PORT"] or default_port
-        ws_host = v["WS_HOST"] or f"ws-{cluster}.pusher.com"
-        ws_port = v["WS_PORT"] or default_port
-    key_b64 = v["ENCRYPTION_MASTER_KEY_BASE64"]
+        host = hosted_host("api", cluster)
+        ws_host = given.ws_host or hosted_host("ws", cluster)
+        ws_port = given.ws_port or default_port
     sections = {
-        name.lower(): build_section(section_type, v[name])
+        name.lower(): build_fields(section_type, values[name])
         for name, section_type in SECTIONS.items()
     }
     return PusherConfig(
-        app_id=str(v["APP_ID"]),
-        key=v["KEY"],
-        secret=v["SECRET"],
+        app_id=str(given.app_id),
+        key=str(given.key),
+        secret=str(given.secret),
         host=host,
         port=port,
         ws_host=ws_host,
         ws_port=ws_port,
-        use_tls=use_tls,
-        timeout=float(v["TIMEOUT"]),
-        max_payload_bytes=v["MAX_PAYLOAD_BYTES"],
+        use_tls=given.use_tls,
+        timeout=given.timeout,
+        max_payload_bytes=given.max_payload_bytes,
         cluster=cluster,
-        encryption_master_key=parse_master_key(key_b64) if key_b64 else None,
+        encryption_master_key=given.encryption_master_key,
         **sections,
     )
 
@@ -213,11 +218,11 @@ def get_config() -> PusherConfig:
     Built once and cached until the settings change, so reading a section on
     a hot path (every save, every auth request) costs an attribute lookup.
     """
-    errors = [p for p in find_problems() if p.level == "error"]
+    values, problems = _resolved()
+    errors = [p for p in problems if p.level == "error"]
     if errors:
         details = "; ".join(f"{p.message} ({p.id}: {p.hint})" for p in errors)
         raise PusherConfigurationError(f"Pusher is not configured correctly: {details}")
-    values, _ = merged_settings()
     return _build(values)
 
 

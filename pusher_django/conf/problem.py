@@ -4,20 +4,30 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
-Level = Literal["error", "warning"]
+from .codes import Code, Level
+
+__all__ = ["Problem", "redact", "shown"]
+
 _CREDENTIALS_RE = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/@\s]*@")
 
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with the configuration, with a stable id and a fix."""
+    """One thing wrong with the configuration: its code (see :mod:`.codes`) and a fix."""
 
-    id: str
+    code: Code
     message: str
     hint: str
-    level: Level = "error"
+
+    @property
+    def id(self) -> str:
+        return self.code.id
+
+    @property
+    def level(self) -> Level:
+        return self.code.level
 
 
 def redact(text: str) -> str:

@@ -1,133 +1,42 @@
-"""The nested settings sections, each a typed, frozen dataclass that says how it is checked.
+"""The nested settings sections, each a typed, frozen dataclass declared with :func:`.setting`.
 
 A section's field defaults are the defaults (``DEFAULTS`` is derived from
-them), and each field carries the :class:`Rule` its value must pass, so
-adding a setting is one line here: the system checks, the cached
-configuration and the defaults cannot drift apart. A field
-``activity_timeout`` is the key ``ACTIVITY_TIMEOUT``.
+them), and each field carries the rule its value must pass, so adding a
+setting is one line here (see :mod:`.rules`).
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, fields, replace
-from typing import Any, TypeVar
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
-from django.conf import settings
-from django.utils.module_loading import import_string
-
-from pusher_django.channels import validate_channel_name
-from pusher_django.exceptions import PusherValidationError
-
-from .problem import Problem, shown
-
-T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Rule:
-    """What a value must be (``expected`` completes "must be ..."), its check id and its type."""
-
-    id: str
-    expected: str
-    test: Callable[[Any], bool]
-    convert: Callable[[Any], Any] = lambda value: value
-    #: Names the fault more precisely than ``expected`` (``None``: no more to say).
-    explain: Callable[[Any], str | None] = lambda value: None
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _integer(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _optional(test: Callable[[Any], bool]) -> Callable[[Any], bool]:
-    return lambda value: value is None or test(value)
-
-
-def _text(value: Any) -> bool:
-    return isinstance(value, str) and bool(value)
-
-
-def _import_error(value: Any) -> str | None:
-    try:
-        import_string(value)
-    except ImportError as err:
-        return f"it cannot be imported ({err})"
-    return None
-
-
-def _channel_error(value: Any) -> str | None:
-    if not isinstance(value, list | tuple):
-        return "it is not a list"
-    for name in value:
-        try:
-            validate_channel_name(name)
-        except PusherValidationError as err:
-            return str(err)
-    return None
-
-
-def _no_cache(value: Any) -> str | None:
-    caches = getattr(settings, "CACHES", {"default": {}})
-    return None if value in caches else "it is not an alias in settings.CACHES"
-
-
-def _optional_float(value: Any) -> float | None:
-    return None if value is None else float(value)
-
-
-POSITIVE = Rule("pusher_django.E017", "a positive number", lambda v: _number(v) and v > 0, float)
-POSITIVE_INT = Rule("pusher_django.E017", "a positive integer", lambda v: _integer(v) and v > 0)
-OPTIONAL_POSITIVE = Rule(
-    "pusher_django.E017",
-    "a positive number or None",
-    _optional(lambda v: _number(v) and v > 0),
-    _optional_float,
+from .rules import (
+    CACHE_ALIAS,
+    CHANNEL_LIST,
+    COUNT,
+    DOTTED_PATH,
+    FLAG,
+    NON_NEGATIVE,
+    OPTIONAL_MAPPING,
+    OPTIONAL_POSITIVE,
+    OPTIONAL_TEXT,
+    POSITIVE,
+    POSITIVE_INT,
+    TEXT,
+    setting,
 )
-NON_NEGATIVE = Rule("pusher_django.E019", "a number >= 0", lambda v: _number(v) and v >= 0, float)
-COUNT = Rule("pusher_django.E024", "an integer >= 0", lambda v: _integer(v) and v >= 0)
-FLAG = Rule("pusher_django.E023", "True or False", lambda v: isinstance(v, bool))
-TEXT = Rule("pusher_django.E024", "a non-empty string", _text)
-OPTIONAL_TEXT = Rule("pusher_django.E024", "a non-empty string or None", _optional(_text))
-OPTIONAL_MAPPING = Rule(
-    "pusher_django.E024",
-    "a dict or None",
-    _optional(lambda v: isinstance(v, Mapping)),
-    lambda v: None if v is None else dict(v),
-)
-DOTTED_PATH = Rule(
-    "pusher_django.E022",
-    "the dotted path of an importable object (or the object itself), or None",
-    lambda v: v is None or callable(v) or (_text(v) and _import_error(v) is None),
-    explain=lambda v: _import_error(v) if _text(v) else None,
-)
-CHANNEL_LIST = Rule(
-    "pusher_django.E016",
-    "a list of channel names",
-    lambda v: _channel_error(v) is None,
-    lambda v: tuple(dict.fromkeys(v)),
-    explain=_channel_error,
-)
-CACHE_ALIAS = Rule(
-    "pusher_django.E018", "an alias of settings.CACHES", lambda v: _no_cache(v) is None
-)
-EVENT_ID_FIELD = Rule("pusher_django.E020", "a non-empty string or None", _optional(_text))
 
-
-def setting(default: T, rule: Rule, hint: str = "", *, key: str = "", secret: bool = False) -> T:
-    """A section field: its default, the rule its value must pass, and an optional fix.
-
-    ``key`` names the setting when it cannot be the field's name in capitals;
-    a ``secret`` (a URL with a password) stays out of ``repr``.
-    """
-    return field(
-        default=default, repr=not secret, metadata={"rule": rule, "hint": hint, "key": key}
-    )
+__all__ = [
+    "SECTIONS",
+    "AdminSettings",
+    "AuthSettings",
+    "CelerySettings",
+    "ListenerSettings",
+    "OutboxSettings",
+    "UsersSettings",
+    "WebhookSettings",
+]
 
 
 @dataclass(frozen=True)
@@ -162,7 +71,7 @@ class UsersSettings:
 
 @dataclass(frozen=True)
 class ListenerSettings:
-    """``PUSHER["LISTENER"]``: the ``pusher_listen`` connection (also :class:`ListenerSettings`)."""
+    """``PUSHER["LISTENER"]``: the ``pusher_listen`` connection."""
 
     channels: tuple[str, ...] = setting(
         (), CHANNEL_LIST, "Set PUSHER['LISTENER']['CHANNELS'] = ['presence-room-1', ...]."
@@ -178,15 +87,6 @@ class ListenerSettings:
     lock_url: str | None = setting(None, OPTIONAL_TEXT, secret=True)  # Redis for --lock
     lock_ttl: float = setting(15.0, POSITIVE)  # before a dead lock holder is replaced
     open_timeout: float = setting(10.0, POSITIVE)  # for the websocket handshake
-
-    @classmethod
-    def from_settings(cls, extra_channels: Iterable[str] = ()) -> ListenerSettings:
-        """The configured section, with ``extra_channels`` (e.g. ``--channel``) joined too."""
-        from .config import get_config
-
-        base = get_config().listener
-        extra = (validate_channel_name(name) for name in extra_channels)
-        return replace(base, channels=tuple(dict.fromkeys((*base.channels, *extra))))
 
 
 @dataclass(frozen=True)
@@ -211,7 +111,7 @@ class OutboxSettings:
     max_age: float = setting(86400.0, POSITIVE)  # transient failures retried until this old
     id_field: str | None = setting(
         "_pusher_id",
-        EVENT_ID_FIELD,
+        OPTIONAL_TEXT,
         "Set it to '_pusher_id' (the default) or None to send no event id.",
     )
 
@@ -254,53 +154,3 @@ SECTIONS: dict[str, type[Any]] = {
     "WEBHOOKS": WebhookSettings,
     "HEALTH": HealthSettings,
 }
-
-
-def key_of(item: Any) -> str:
-    return str(item.metadata.get("key") or item.name.upper())
-
-
-def defaults_of(section_type: type[Any]) -> dict[str, Any]:
-    """The section's defaults as the settings dict a user would write."""
-    return {key_of(item): item.default for item in fields(section_type)}
-
-
-def check_section(name: str, section_type: type[Any], values: Mapping[str, Any]) -> list[Problem]:
-    """Every field of one merged section that breaks its rule, plus unknown keys."""
-    problems = []
-    known = {key_of(item): item for item in fields(section_type)}
-    for key in values:
-        if key not in known:
-            problems.append(
-                Problem(
-                    "pusher_django.W001",
-                    f"Unknown key PUSHER[{name!r}][{key!r}] is ignored.",
-                    f"Use one of: {', '.join(sorted(known))}.",
-                    "warning",
-                )
-            )
-    for key, item in known.items():
-        rule: Rule = item.metadata["rule"]
-        value = values[key]
-        if rule.test(value):
-            continue
-        reason = rule.explain(value)
-        problems.append(
-            Problem(
-                rule.id,
-                f"PUSHER[{name!r}][{key!r}] must be {rule.expected}, got {shown(value)}"
-                + (f": {reason}." if reason else "."),
-                item.metadata["hint"]
-                or f"Remove PUSHER[{name!r}][{key!r}] to use the default ({item.default!r}).",
-            )
-        )
-    return problems
-
-
-def build_section(section_type: type[T], values: Mapping[str, Any]) -> T:
-    """The typed section from merged values that passed :func:`check_section`."""
-    kwargs = {
-        item.name: item.metadata["rule"].convert(values[key_of(item)])
-        for item in fields(section_type)  # type: ignore[arg-type]
-    }
-    return section_type(**kwargs)

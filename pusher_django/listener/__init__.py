@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pusher_django.exceptions import ListenerFailed
 
-from .core import Listener
+from .core import Listener, listener_settings
 from .session import Session, State
 
-__all__ = ["Listener", "ListenerFailed", "Session", "State"]
+__all__ = ["Listener", "ListenerFailed", "Session", "State", "listener_settings"]

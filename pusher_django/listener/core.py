@@ -21,11 +21,13 @@ import logging
 import math
 import threading
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
+from pusher_django.channels import validate_channel_name
 from pusher_django.conf import ListenerSettings, PusherConfig, get_config
 from pusher_django.exceptions import ConnectionRefused, ListenerFailed, ProtocolError
 
@@ -42,7 +44,14 @@ logger = logging.getLogger(__name__)
 #: soketi cost more CPU than handling the event).
 DISPATCH_DELAY = 0.002
 
-__all__ = ["Listener", "ListenerFailed", "State"]
+__all__ = ["Listener", "listener_settings"]
+
+
+def listener_settings(extra_channels: Iterable[str] = ()) -> ListenerSettings:
+    """``PUSHER["LISTENER"]`` with ``extra_channels`` (e.g. ``--channel``) joined to its own."""
+    base = get_config().listener
+    extra = (validate_channel_name(name) for name in extra_channels)
+    return replace(base, channels=tuple(dict.fromkeys((*base.channels, *extra))))
 
 
 class Listener:
@@ -56,7 +65,7 @@ class Listener:
         config: PusherConfig | None = None,
         dispatch: bool = True,
     ) -> None:
-        self.options = options if options is not None else ListenerSettings.from_settings()
+        self.options = options if options is not None else listener_settings()
         self.config = config if config is not None else get_config()
         self.session = Session(self.options, self.config, channels)
         self.dispatcher = Dispatcher(Listener)

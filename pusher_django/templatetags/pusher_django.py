@@ -19,7 +19,7 @@ register = template.Library()
 
 def pusher_js_options(config: PusherConfig) -> dict[str, Any]:
     """pusher-js options for hosted Pusher (a cluster) or a self-hosted server (soketi)."""
-    if config.cluster is not None and config.ws_host == f"ws-{config.cluster}.pusher.com":
+    if config.hosted:
         return {"cluster": config.cluster, "forceTLS": config.use_tls}
     return {
         "cluster": config.cluster or "mt1",  # pusher-js 8 requires one; wsHost wins

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
@@ -127,13 +129,17 @@ def test_valid_configuration_has_no_messages(settings):
         ("not a dict", ["pusher_django.E001"]),
         # Every section is checked, not only the listener's and the webhooks'.
         ({**GOOD, "CELERY": {"MAX_RETRIES": "ten"}}, ["pusher_django.E024"]),
-        ({**GOOD, "CELERY": {"QUEUE": ""}}, ["pusher_django.E024"]),
+        ({**GOOD, "CELERY": {"QUEUE": ""}}, ["pusher_django.E020"]),
         ({**GOOD, "ADMIN": {"CACHE_SECONDS": "x"}}, ["pusher_django.E019"]),
         ({**GOOD, "AUTH": {"POLICY": "no.such.Policy"}}, ["pusher_django.E022"]),
         ({**GOOD, "AUTH": {"USER_DATA": 42}}, ["pusher_django.E022"]),
         ({**GOOD, "USERS": {"TERMINATE_ON_LOGOUT": "yes"}}, ["pusher_django.E023"]),
         ({**GOOD, "WEBHOOKS": {"ASYNC": 1}}, ["pusher_django.E023"]),
-        ({**GOOD, "LISTENER": {"USER_INFO": ["x"]}}, ["pusher_django.E024"]),
+        ({**GOOD, "LISTENER": {"USER_INFO": ["x"]}}, ["pusher_django.E028"]),
+        # The ids split out of E017 and E024: one id per fault.
+        ({**GOOD, "LISTENER": {"CLIENT_EVENTS_PER_SECOND": 2.5}}, ["pusher_django.E025"]),
+        ({**GOOD, "WEBHOOKS": {"MAX_AGE": "5m"}}, ["pusher_django.E026"]),
+        ({**GOOD, "LISTENER": {"USER_ID": ""}}, ["pusher_django.E027"]),
         ({**GOOD, "LISTENER": None}, ["pusher_django.E021"]),
         ({**GOOD, "OUTBOX": "fast"}, ["pusher_django.E021"]),
         ({**GOOD, "LISTENER": {"CHANELS": ["x"]}}, ["pusher_django.W001"]),
@@ -205,3 +211,49 @@ def test_defaults_come_from_the_typed_sections():
     assert DEFAULTS["LISTENER"]["PONG_TIMEOUT"] == ListenerSettings().pong_timeout
     assert DEFAULTS["WEBHOOKS"]["ASYNC"] is False
     assert set(DEFAULTS["OUTBOX"]) >= {"LEASE", "ID_FIELD", "COALESCE_WINDOW"}
+
+
+def test_top_level_keys_are_declared_and_checked_like_the_sections(settings):
+    from pusher_django.conf import DEFAULTS
+
+    assert DEFAULTS["TIMEOUT"] == 5
+    assert DEFAULTS["MAX_PAYLOAD_BYTES"] == 10240
+    settings.PUSHER = {**GOOD, "TIMEOUT": "5s", "USE_TLS": 1}
+    problems = find_problems()
+    assert [p.id for p in problems] == ["pusher_django.E012", "pusher_django.E011"]
+    assert "PUSHER['TIMEOUT'] must be a positive number of seconds, got '5s'." in [
+        p.message for p in problems
+    ]
+    assert "Set PUSHER['TIMEOUT'] = 5." in [p.hint for p in problems]
+
+
+def test_a_bad_master_key_is_reported_without_echoing_it(settings):
+    settings.PUSHER = {**GOOD, "ENCRYPTION_MASTER_KEY_BASE64": "c2hvcnQ="}
+    (problem,) = find_problems()
+    assert problem.id == "pusher_django.E007"
+    assert "c2hvcnQ=" not in problem.message + problem.hint
+    assert "decodes to 5 bytes; 32 are required" in problem.message
+
+
+def test_the_lease_warning_counts_requests_by_the_clients_batch_size(settings):
+    from pusher_django.client import MAX_BATCH_EVENTS
+
+    claim = 3 * MAX_BATCH_EVENTS + 1  # four batch requests
+    settings.PUSHER = {**GOOD, "TIMEOUT": 5, "OUTBOX": {"CLAIM_SIZE": claim, "LEASE": 20}}
+    (problem,) = find_problems()
+    assert problem.id == "pusher_django.W002"
+    assert "4 requests x TIMEOUT 5 s" in problem.message
+    settings.PUSHER = {**GOOD, "TIMEOUT": 5, "OUTBOX": {"CLAIM_SIZE": claim, "LEASE": 21}}
+    assert find_problems() == []
+
+
+def test_every_check_id_is_unique_and_documented():
+    from pathlib import Path
+
+    from pusher_django.conf.codes import CODES
+
+    ids_in_table = [code.id for code in CODES]
+    assert len(ids_in_table) == len(set(ids_in_table))
+    page = (Path(__file__).parents[2] / "docs" / "checks.md").read_text()
+    documented = re.findall(r"^\| `(pusher_django\.[EW]\d{3})` \|", page, flags=re.MULTILINE)
+    assert documented == ids_in_table

@@ -19,7 +19,7 @@ import pytest
 from pusher_django import crypto, signals
 from pusher_django.conf import ListenerSettings, get_config, parse_master_key
 from pusher_django.exceptions import PusherValidationError
-from pusher_django.listener import Listener, ListenerFailed, Session, State
+from pusher_django.listener import Listener, ListenerFailed, Session, State, listener_settings
 from tests.support.scripted_server import Conn, ScriptedServer
 from tests.support.signals import SignalRecorder, record_signals
 
@@ -34,7 +34,7 @@ def recorder() -> Iterator[SignalRecorder]:
 
 def make_listener(server: ScriptedServer, settings: Any, *channels: str, **opts: Any) -> Listener:
     settings.PUSHER = server.settings()
-    base = ListenerSettings.from_settings(channels)
+    base = listener_settings(channels)
     options = ListenerSettings(**{**base.__dict__, "signin": False, **opts})
     return Listener(options=options, config=get_config())
 

@@ -359,9 +359,9 @@ def test_outbox_settings_are_checked(settings: Any) -> None:
     assert ids == [
         "pusher_django.E017",
         "pusher_django.E017",
-        "pusher_django.E017",
         "pusher_django.E019",
         "pusher_django.E020",
+        "pusher_django.E025",
     ]
     settings.PUSHER = {**settings.PUSHER, "OUTBOX": {"LEASE": 5}}
     assert [p.id for p in find_problems()] == ["pusher_django.W002"]

@@ -168,11 +168,11 @@ frame_values = st.fixed_dictionaries(
     )
 )
 def test_no_frame_escapes_the_listeners_guard(text: str) -> None:
-    from pusher_django.conf import ListenerSettings, get_config
-    from pusher_django.listener import Session
+    from pusher_django.conf import get_config
+    from pusher_django.listener import Session, listener_settings
 
     session = Session(
-        ListenerSettings.from_settings(),
+        listener_settings(),
         get_config(),
         ["presence-fz", "private-encrypted-fz", "private-fz"],
     )

@@ -8,9 +8,9 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from pusher_django.conf import ListenerSettings, get_config
+from pusher_django.conf import get_config
 from pusher_django.exceptions import PusherError
-from pusher_django.listener import Listener
+from pusher_django.listener import Listener, listener_settings
 from pusher_django.listener.leader import LeaderLock
 from pusher_django.listener.runner import EXIT_OK, ListenerRunner
 
@@ -42,7 +42,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            listener_options = ListenerSettings.from_settings(options["channels"])
+            listener_options = listener_settings(options["channels"])
             config = get_config()
         except PusherError as err:
             raise CommandError(str(err)) from err
