@@ -126,12 +126,12 @@ class Listener:
     def subscribe(self, channel: str) -> None:
         """Join a channel now (if connected) and after every reconnect."""
         if self.session.add_channel(channel):
-            self._call_soon(self.session.join, channel)
+            self._call_soon(self._join, channel)
 
     def unsubscribe(self, channel: str) -> None:
         """Leave a channel; its events stop reaching the signals."""
         if self.session.remove_channel(channel):
-            self._call_soon(self.session.leave, channel)
+            self._call_soon(self._leave, channel)
 
     def publish(self, channel: str, event: str, data: Any) -> concurrent.futures.Future[None]:
         """Send a client event on a joined private, presence or encrypted channel.
@@ -196,6 +196,14 @@ class Listener:
         if func is not None:
             func(*args)
         self._wake.set()
+
+    def _join(self, channel: str) -> None:
+        if self._loop is not None:
+            self.session.join(channel, self._loop.time())
+
+    def _leave(self, channel: str) -> None:
+        if self._loop is not None:
+            self.session.leave(channel, self._loop.time())
 
     def _wake_stop(self) -> None:
         self._stop_event.set()
@@ -277,20 +285,18 @@ class Listener:
         loop = asyncio.get_running_loop()
         clock = loop.time
         dispatcher = self.dispatcher
-        pending = session.notices
         wake_at: asyncio.TimerHandle | None = None
         async for frame in ws:
             session.receive(frame, clock())
-            if pending:
-                dispatcher.extend(pending, wake=False)
-                pending.clear()
+            received = session.events_received()
+            if received:
+                dispatcher.extend(received, wake=False)
                 if wake_at is None or wake_at.when() < clock():
                     wake_at = loop.call_later(DISPATCH_DELAY, dispatcher.wake)
                 if dispatcher.backlogged:
                     dispatcher.wake()
                     await dispatcher.room()
-            if session.outbound or session.close_request or session.retime:
-                session.retime = False
+            if session.wants_tick():
                 self._wake.set()
 
     async def _timer(self, ws: ClientConnection) -> None:
@@ -301,9 +307,7 @@ class Listener:
             while True:
                 self._wake.clear()
                 deadline = session.tick(loop.time())
-                while session.outbound:
-                    frames = session.outbound[:]
-                    session.outbound.clear()
+                while frames := session.data_to_send():
                     for text in frames:
                         await ws.send(text)
                 self._hand_over()
@@ -320,6 +324,6 @@ class Listener:
             logger.debug("Pusher listener: frames not sent, connection closed")
 
     def _hand_over(self) -> None:
-        if self.session.notices:
-            self.dispatcher.extend(self.session.notices)
-            self.session.notices.clear()
+        received = self.session.events_received()
+        if received:
+            self.dispatcher.extend(received)

@@ -1,14 +1,18 @@
 """A Pusher connection's protocol state without I/O: frames and time in; frames, notices out.
 
-A :class:`Session` never touches a socket, a clock or a thread. The driver
-(:mod:`pusher_django.listener.core`) feeds it each received frame with the
-current time (:meth:`Session.receive`), wakes it at the deadline it asked for
-(:meth:`Session.tick`), tells it when the connection closed
-(:meth:`Session.closed`), and then carries out what it produced: the frames
-in :attr:`Session.outbound`, the :class:`~pusher_django.notices.Notice` list
-in :attr:`Session.notices` and a close in :attr:`Session.close_request`. All
+A :class:`Session` never touches a socket, a clock, a thread or an HTTP
+client. The driver (:mod:`pusher_django.listener.core`) feeds it each
+received frame with the current time (:meth:`Session.receive`), wakes it at
+the deadline it asked for (:meth:`Session.tick`), tells it when the
+connection closed (:meth:`Session.closed`), and then carries out what it
+produced, taken out with draining calls in the manner of ``websockets``'
+sans-I/O protocol: the frames of :meth:`Session.data_to_send`, the
+:class:`~pusher_django.notices.Notice` list of :meth:`Session.events_received`
+and a close in :attr:`Session.close_request`. Every call that can produce
+output gets the current time, so nothing is decided on a stale clock. All
 of the listener's decisions live here — subscriptions and presence members,
-signing, decryption, the routing of every event kind, pings and pongs
+signing (:mod:`pusher_django.signing`), decryption, the routing of every
+event kind, pings and pongs
 (:mod:`.heartbeat`), client events and their pacing (:mod:`.client_events`),
 close-code rules (:mod:`.protocol`) — so they are tested by calling methods,
 with no server, thread or sleep.
@@ -29,7 +33,7 @@ import nacl.secret
 
 from pusher_django import notices
 from pusher_django.channels import is_server_to_user, validate_channel_name
-from pusher_django.client import PusherClient
+from pusher_django.client import presence_channel_data, signin_user_data
 from pusher_django.conf import ListenerSettings, PusherConfig
 from pusher_django.crypto import decrypt, shared_secret
 from pusher_django.exceptions import (
@@ -39,6 +43,7 @@ from pusher_django.exceptions import (
     PusherValidationError,
 )
 from pusher_django.payloads import decode_data
+from pusher_django.signing import channel_auth_token, user_auth_token
 
 from . import protocol
 from .client_events import CLIENT_EVENT_PREFIX, ClientEvents
@@ -76,7 +81,6 @@ class Session:
     ) -> None:
         self.options = options
         self.config = config
-        self._signer = PusherClient(config)  # signs locally; never sends a request
         self.subscriptions: dict[str, Subscription] = {}
         for name in (*options.channels, *channels):
             self.add_channel(name)
@@ -84,16 +88,41 @@ class Session:
         self.socket_id: str | None = None
         self.failure: str | None = None
         self.stopping = False
-        #: What the driver must do next; it empties these after each call.
-        self.outbound: list[str] = []
-        self.notices: list[notices.Notice] = []
-        self.close_request: tuple[int, str] | None = None
-        #: Set when a deadline may have moved earlier: the driver calls :meth:`tick` soon.
-        self.retime = False
+        self._outbound: list[str] = []
+        self._notices: list[notices.Notice] = []
+        self._close_request: tuple[int, str] | None = None
+        self._retime = False  # a deadline may have moved earlier than the last tick said
+        self._now = 0.0  # the time of the call being handled
         self.client_events = ClientEvents(config, options.client_events_per_second)
         self.heartbeat = Heartbeat(options.activity_timeout, options.pong_timeout)
         self._boxes: dict[str, nacl.secret.SecretBox] = {}
         self._last_error: tuple[int | None, str] | None = None
+
+    # -- output (event loop) ------------------------------------------------------------
+
+    def data_to_send(self) -> list[str]:
+        """The frames to send, in order; the session forgets them."""
+        frames, self._outbound = self._outbound, []
+        return frames
+
+    def events_received(self) -> list[notices.Notice]:
+        """The notices for the signal receivers, in order; the session forgets them."""
+        produced, self._notices = self._notices, []
+        return produced
+
+    @property
+    def close_request(self) -> tuple[int, str] | None:
+        """``(code, reason)`` when the session wants the connection closed (until it reconnects)."""
+        return self._close_request
+
+    def wants_tick(self) -> bool:
+        """Whether the driver should call :meth:`tick` and send now, not at the last deadline.
+
+        True when frames wait, a close is asked for, or a deadline may have
+        moved earlier; the last is cleared, as the driver is about to tick.
+        """
+        retime, self._retime = self._retime, False
+        return retime or bool(self._outbound) or self._close_request is not None
 
     # -- channels and publications (any thread) ---------------------------------------
 
@@ -140,22 +169,26 @@ class Session:
     def connecting(self) -> None:
         """A new connection is being opened."""
         self._last_error = None
-        self.close_request = None
+        self._close_request = None
         self._set_state(State.CONNECTING)
 
-    def join(self, name: str) -> None:
+    def join(self, name: str, now: float) -> None:
         """Send the subscription of a channel added while connected."""
+        self._now = now
         subscription = self.subscriptions.get(name)
         if subscription is not None and self.state is State.CONNECTED:
             self._subscribe(subscription)
 
-    def leave(self, name: str) -> None:
+    def leave(self, name: str, now: float) -> None:
+        """Unsubscribe from a removed channel; its queued client events fail now."""
+        self._now = now
         if self.state is State.CONNECTED:
-            self.outbound.append(protocol.unsubscribe(name))
+            self._outbound.append(protocol.unsubscribe(name))
+        self._pumped()
 
     def closed(self, code: int | None, reason: str) -> CloseAction:
         """The connection ended with ``code``: what to do next (Pusher's close-code rules)."""
-        pong_missed = self.close_request is not None and self.close_request[0] == 4201
+        pong_missed = self._close_request is not None and self._close_request[0] == 4201
         self._lost()
         if self.stopping:
             return CloseAction.STOP
@@ -204,21 +237,27 @@ class Session:
 
         Returns the time at which to call again.
         """
+        self._now, self._retime = now, False
         heartbeat = self.heartbeat
         if self.state is not State.CONNECTED:
             return now + heartbeat.activity_timeout
         beat, deadline = heartbeat.check(now)
         if beat is Beat.PING:
-            self.outbound.append(protocol.ping())
-        elif beat is Beat.DEAD and self.close_request is None:
+            self._outbound.append(protocol.ping())
+        elif beat is Beat.DEAD and self._close_request is None:
             logger.warning(
                 "Pusher listener: no pong within %.0f s; reconnecting", heartbeat.pong_timeout
             )
-            self.close_request = (4201, "pong not received")
-        return min(deadline, self._pump(now))
+            self._close_request = (4201, "pong not received")
+        return min(deadline, self._pump())
 
-    def _pump(self, now: float) -> float:
-        return self.client_events.pump(now, self.subscriptions, self.outbound)
+    def _pump(self) -> float:
+        return self.client_events.pump(self._now, self.subscriptions, self._outbound)
+
+    def _pumped(self) -> None:
+        """Pump after a subscription changed; the deadline the driver waits for may be earlier."""
+        self._pump()
+        self._retime = True
 
     # -- frames (event loop) ----------------------------------------------------------------
 
@@ -230,7 +269,7 @@ class Session:
         nothing a frame holds can raise — a bad frame becomes a
         ``frame_rejected`` notice.
         """
-        self.heartbeat.last_activity = now
+        self._now = self.heartbeat.last_activity = now
         if self.state is not State.CONNECTED:
             self._handshake(protocol.parse(frame), now)
             return
@@ -244,10 +283,10 @@ class Session:
                 self._channel_event(message)
         except ProtocolError as err:
             logger.warning("Pusher listener: ignoring a frame: %s", err)
-            self.notices.append(notices.frame_rejected(None, str(err)))
+            self._notices.append(notices.frame_rejected(None, str(err)))
         except Exception as err:
             logger.exception("Pusher listener: handling a %s frame failed; skipped", event)
-            self.notices.append(notices.frame_rejected(event, type(err).__name__))
+            self._notices.append(notices.frame_rejected(event, type(err).__name__))
 
     def _handshake(self, message: Message, now: float) -> None:
         if message.event == "pusher:error":
@@ -258,7 +297,7 @@ class Session:
         self.socket_id, server_timeout = protocol.handshake(message)
         self.heartbeat.start(now, server_timeout)
         self._set_state(State.CONNECTED)
-        self.retime = True
+        self._retime = True
         if self.options.signin:
             self._signin(self.socket_id)
         for subscription in list(self.subscriptions.values()):
@@ -276,11 +315,11 @@ class Session:
                 data = self._decrypt(channel, message.raw_data)
             except PusherEncryptionError as err:
                 logger.warning("Pusher listener: %s (event %s dropped)", err, message.event)
-                self.notices.append(notices.decryption_failed(channel, message.event, str(err)))
+                self._notices.append(notices.decryption_failed(channel, message.event, str(err)))
                 return
         else:
             data = message.data
-        self.notices.append(notices.event_received(channel, message.event, data, message.user_id))
+        self._notices.append(notices.event_received(channel, message.event, data, message.user_id))
 
     def _decrypt(self, channel: str, raw: Any) -> Any:
         key = self.config.encryption_master_key
@@ -302,13 +341,13 @@ class Session:
         # Events whose channel is missing are not channel events: nothing to route.
 
     def _on_ping(self, message: Message) -> None:
-        self.outbound.append(protocol.pong())
+        self._outbound.append(protocol.pong())
 
     def _on_error(self, message: Message) -> None:
         code, text = protocol.error_details(message)
         self._last_error = (code, text)
         logger.warning("Pusher listener: server error %s: %s", code, text)
-        self.notices.append(notices.connection_error(code, text))
+        self._notices.append(notices.connection_error(code, text))
 
     def _on_signin(self, message: Message) -> None:
         logger.info("Pusher listener: signed in as %s", self.options.user_id)
@@ -332,13 +371,12 @@ class Session:
             members = presence_members(message.data)
             added, removed = subscription.replace_members(members)
         logger.info("Pusher listener: subscribed to %s", name)
-        self.notices.append(notices.subscription_succeeded(name, members))
+        self._notices.append(notices.subscription_succeeded(name, members))
         for user_id, info in removed.items():
-            self.notices.append(notices.member_removed(name, user_id, info))
+            self._notices.append(notices.member_removed(name, user_id, info))
         for user_id, info in added.items():
-            self.notices.append(notices.member_added(name, user_id, info))
-        self._pump(self.heartbeat.last_activity)
-        self.retime = True
+            self._notices.append(notices.member_added(name, user_id, info))
+        self._pumped()
 
     def _on_subscription_error(self, message: Message) -> None:
         subscription = self._subscription_of(message)
@@ -354,26 +392,26 @@ class Session:
         user_id, info = _member(message.data)
         if subscription is not None and user_id is not None:
             subscription.add_member(user_id, info)
-            self.notices.append(notices.member_added(subscription.name, user_id, info))
+            self._notices.append(notices.member_added(subscription.name, user_id, info))
 
     def _on_member_removed(self, message: Message) -> None:
         subscription = self._subscription_of(message)
         user_id, _ = _member(message.data)
         if subscription is not None and user_id is not None:
             info = subscription.remove_member(user_id)
-            self.notices.append(notices.member_removed(subscription.name, user_id, info))
+            self._notices.append(notices.member_removed(subscription.name, user_id, info))
 
     def _on_subscription_count(self, message: Message) -> None:
         subscription = self._subscription_of(message)
         data = message.data if isinstance(message.data, dict) else {}
         count = data.get("subscription_count")
         if subscription is not None and isinstance(count, int) and not isinstance(count, bool):
-            self.notices.append(notices.subscription_count(subscription.name, count))
+            self._notices.append(notices.subscription_count(subscription.name, count))
 
     def _on_cache_miss(self, message: Message) -> None:
         subscription = self._subscription_of(message)
         if subscription is not None:
-            self.notices.append(notices.cache_miss(subscription.name))
+            self._notices.append(notices.cache_miss(subscription.name))
 
     # -- outgoing ---------------------------------------------------------------------------
 
@@ -381,8 +419,9 @@ class Session:
         user: dict[str, Any] = {"id": self.options.user_id}
         if self.options.user_info is not None:
             user["user_info"] = dict(self.options.user_info)
-        auth = self._signer.authenticate_user(socket_id, user)
-        self.outbound.append(protocol.signin(auth["auth"], auth["user_data"]))
+        user_data = signin_user_data(user)
+        auth = user_auth_token(self.config.key, self.config.secret, socket_id, user_data)
+        self._outbound.append(protocol.signin(auth, user_data))
 
     def _subscribe(self, subscription: Subscription) -> None:
         if self.socket_id is None:
@@ -391,17 +430,22 @@ class Session:
         auth: str | None = None
         channel_data: str | None = None
         kind = subscription.kind
+        if kind.is_encrypted and self.config.encryption_master_key is None:
+            text = "PUSHER['ENCRYPTION_MASTER_KEY_BASE64'] is not set"
+            self._subscription_failed(subscription, None, f"cannot decrypt its events: {text}")
+            return
         if kind.needs_auth:
-            user_data = None
             if kind.is_presence:
-                user_data = {"user_id": self.options.user_id, "user_info": self.options.user_info}
-            try:
-                token = self._signer.authorize_channel(self.socket_id, subscription.name, user_data)
-            except PusherValidationError as err:
-                self._subscription_failed(subscription, None, str(err))
-                return
-            auth, channel_data = token["auth"], token.get("channel_data")
-        self.outbound.append(protocol.subscribe(subscription.name, auth, channel_data))
+                member = {"user_id": self.options.user_id, "user_info": self.options.user_info}
+                try:
+                    channel_data = presence_channel_data(member)
+                except PusherValidationError as err:
+                    self._subscription_failed(subscription, None, str(err))
+                    return
+            auth = channel_auth_token(
+                self.config.key, self.config.secret, self.socket_id, subscription.name, channel_data
+            )
+        self._outbound.append(protocol.subscribe(subscription.name, auth, channel_data))
 
     def _subscription_failed(
         self, subscription: Subscription, status: int | None, text: str
@@ -410,15 +454,14 @@ class Session:
         logger.warning(
             "Pusher listener: subscription to %s refused (%s): %s", subscription.name, status, text
         )
-        self.notices.append(notices.subscription_error(subscription.name, status, text))
-        self._pump(self.heartbeat.last_activity)
-        self.retime = True
+        self._notices.append(notices.subscription_error(subscription.name, status, text))
+        self._pumped()
 
     def _set_state(self, current: State) -> None:
         previous, self.state = self.state, current
         if previous is not current:
             logger.info("Pusher listener: %s -> %s", previous.value, current.value)
-            self.notices.append(
+            self._notices.append(
                 notices.connection_state_changed(previous.value, current.value, self.socket_id)
             )
 

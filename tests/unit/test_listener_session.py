@@ -54,9 +54,7 @@ def connect(session: Session, now: float = 0.0, timeout: int = 120) -> None:
 
 
 def sent(session: Session) -> list[dict[str, Any]]:
-    out = [json.loads(text) for text in session.outbound]
-    session.outbound.clear()
-    return out
+    return [json.loads(text) for text in session.data_to_send()]
 
 
 def emitted(session: Session) -> list[tuple[str, dict[str, Any]]]:
@@ -65,9 +63,7 @@ def emitted(session: Session) -> list[tuple[str, dict[str, Any]]]:
         for n in dir(signals)
         if isinstance(getattr(signals, n), type(signals.cache_miss))
     }
-    out = [(names[n.signal], n.kwargs) for n in session.notices]
-    session.notices.clear()
-    return out
+    return [(names[n.signal], n.kwargs) for n in session.events_received()]
 
 
 def test_handshake_connects_signs_every_subscription_and_reports_the_state(config: Any) -> None:
@@ -272,6 +268,62 @@ def test_client_events_wait_for_the_subscription_then_leave_ten_per_second(confi
     assert all(f.done() and f.exception() is None for f in futures)
 
 
+def test_a_subscription_refused_on_join_paces_with_the_time_of_the_join(config: Any) -> None:
+    # The listener's own presence id is too long, so joining the channel fails at once and
+    # the queue is pumped then: at the join's time, not at the last frame's (t=0).
+    session = make(config, "private-chat", user_id="u" * 200, client_events_per_second=2)
+    connect(session, now=0.0)
+    session.receive(frame("pusher_internal:subscription_succeeded", {}, "private-chat"), 0.0)
+    sent(session)
+    emitted(session)
+    for n in range(4):
+        channel, text = session.publication("private-chat", "typing", {"n": n})
+        session.queue_publication(channel, text, concurrent.futures.Future())
+    session.add_channel("presence-room")
+    session.join("presence-room", 100.0)
+
+    def typed() -> list[int]:
+        return [f["data"]["n"] for f in sent(session) if f["event"] == "client-typing"]
+
+    assert typed() == [0, 1]
+    assert [name for name, _ in emitted(session)] == ["subscription_error"]
+    session.tick(100.2)
+    assert typed() == []  # two left within this second; the next two wait for the window
+    session.tick(101.1)
+    assert typed() == [2, 3]
+
+
+def test_output_is_handed_out_once_and_no_http_client_is_held(config: Any) -> None:
+    import requests
+
+    from pusher_django.client import PusherClient
+
+    session = make(config, "private-chat")
+    connect(session)
+    assert session.wants_tick()  # frames wait
+    assert len(session.data_to_send()) == 1
+    assert session.data_to_send() == []
+    assert session.events_received() != []
+    assert session.events_received() == []
+    assert not session.wants_tick()
+    held = vars(session).values()
+    assert not any(isinstance(value, PusherClient | requests.Session) for value in held)
+
+
+def test_an_encrypted_channel_without_a_master_key_is_refused_not_raised(settings: Any) -> None:
+    settings.PUSHER = {
+        key: value
+        for key, value in settings.PUSHER.items()
+        if key != "ENCRYPTION_MASTER_KEY_BASE64"
+    }
+    session = make(get_config(), "private-encrypted-room", "news")
+    connect(session)
+    assert [f["data"]["channel"] for f in sent(session)] == ["news"]
+    (refusal,) = [kw for name, kw in emitted(session) if name == "subscription_error"]
+    assert refusal["channel"] == "private-encrypted-room"
+    assert "ENCRYPTION_MASTER_KEY_BASE64" in refusal["error"]
+
+
 def test_publications_on_a_refused_channel_fail(config: Any) -> None:
     session = make(config, "private-chat")
     connect(session)
@@ -449,5 +501,5 @@ def _play(session: Session, steps: list[Any], now: float) -> None:
         else:
             assert session.closed(step[1], "") in set(CloseAction)
             connect(session, now)
-        session.outbound.clear()
-        session.notices.clear()
+        session.data_to_send()
+        session.events_received()
