@@ -51,12 +51,14 @@ class ChannelInfo(TypedDict, total=False):
     cache: CacheContents | None
 
 
-class PresenceUser(TypedDict):
+class ChannelUser(TypedDict):
+    """One entry of ``GET /channels/{channel}/users``: a presence member's id."""
+
     id: str
 
 
 class UsersResult(TypedDict):
-    users: list[PresenceUser]
+    users: list[ChannelUser]
 
 
 class ChannelAuth(TypedDict, total=False):

@@ -35,8 +35,8 @@ logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class PresenceUser:
-    """A presence member as the detail page shows it."""
+class MemberRow:
+    """A presence member as the channel detail page shows it: a row of its table."""
 
     id: str
     name: str
@@ -184,7 +184,7 @@ class ChannelAdmin(_ModelAdmin):
 
     def _presence_users(
         self, request: HttpRequest, channel: str, ids: list[str]
-    ) -> list[PresenceUser]:
+    ) -> list[MemberRow]:
         """Each member id, with its Django user when the id is a user's pk (the default)."""
         accounts = _accounts(ids) if get_config().auth.presence_user_id is None else {}
         user_meta = get_user_model()._meta
@@ -195,14 +195,12 @@ class ChannelAdmin(_ModelAdmin):
         for user_id in ids:
             if is_listener(user_id):  # the site's own pusher_listen: nobody to terminate
                 users.append(
-                    PresenceUser(
-                        user_id, _("pusher_listen (this site's listener)"), None, None, True
-                    )
+                    MemberRow(user_id, _("pusher_listen (this site's listener)"), None, None, True)
                 )
                 continue
             account = accounts.get(user_id)
             users.append(
-                PresenceUser(
+                MemberRow(
                     id=user_id,
                     name=_display_name(account),
                     admin_url=reverse(change, args=[account.pk]) if account and linked else None,

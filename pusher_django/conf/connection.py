@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from . import codes
 from .parsing import parse_master_key
-from .rules import Rule, integer, number, optional, setting, text
+from .rules import ValueRule, integer, number, optional, setting, text
 
 __all__ = ["DEFAULT_CLUSTER", "ConnectionSettings", "hosted_host"]
 
@@ -41,8 +41,8 @@ def _key_error(value: Any) -> str | None:
     return None
 
 
-def _port(code: codes.Code) -> Rule:
-    return Rule(
+def _port(code: codes.Code) -> ValueRule:
+    return ValueRule(
         code,
         "an integer from 1 to 65535 or None",
         optional(_is_port),
@@ -50,8 +50,8 @@ def _port(code: codes.Code) -> Rule:
     )
 
 
-def _host() -> Rule:
-    return Rule(
+def _host() -> ValueRule:
+    return ValueRule(
         codes.BAD_HOST,
         "a bare host name or None",
         optional(lambda v: isinstance(v, str) and _HOST_RE.match(v) is not None),
@@ -67,13 +67,13 @@ class ConnectionSettings:
     app_id: str | None = setting(
         None,
         (
-            Rule(
+            ValueRule(
                 codes.APP_ID_MISSING,
                 "",
                 lambda v: v not in (None, ""),
                 hint="Set {setting} to your app's numeric id, or set PUSHER_URL.",
             ),
-            Rule(
+            ValueRule(
                 codes.APP_ID_NOT_NUMERIC,
                 "numeric",
                 lambda v: re.fullmatch(r"[0-9]+", str(v)) is not None,
@@ -82,13 +82,13 @@ class ConnectionSettings:
             ),
         ),
     )
-    key: str | None = setting(None, Rule(codes.KEY_MISSING, "", text, hint=_CREDENTIAL_HINT))
+    key: str | None = setting(None, ValueRule(codes.KEY_MISSING, "", text, hint=_CREDENTIAL_HINT))
     secret: str | None = setting(
-        None, Rule(codes.SECRET_MISSING, "", text, hint=_CREDENTIAL_HINT), secret=True
+        None, ValueRule(codes.SECRET_MISSING, "", text, hint=_CREDENTIAL_HINT), secret=True
     )
     cluster: str | None = setting(
         None,
-        Rule(
+        ValueRule(
             codes.BAD_CLUSTER,
             "a cluster name or None",
             optional(lambda v: isinstance(v, str) and _CLUSTER_RE.match(v) is not None),
@@ -101,7 +101,7 @@ class ConnectionSettings:
     ws_port: int | None = setting(None, _port(codes.BAD_WS_PORT))
     use_tls: bool = setting(
         True,
-        Rule(
+        ValueRule(
             codes.BAD_USE_TLS,
             "True or False",
             lambda v: isinstance(v, bool),
@@ -110,7 +110,7 @@ class ConnectionSettings:
     )
     encryption_master_key: bytes | None = setting(
         None,
-        Rule(
+        ValueRule(
             codes.BAD_MASTER_KEY,
             "the base64 of 32 bytes, or None",
             lambda v: v is None or _key_error(v) is None,
@@ -123,7 +123,7 @@ class ConnectionSettings:
     )
     timeout: float = setting(
         5,
-        Rule(
+        ValueRule(
             codes.BAD_TIMEOUT,
             "a positive number of seconds",
             lambda v: number(v) and v > 0,
@@ -134,7 +134,7 @@ class ConnectionSettings:
     # Hosted Pusher refuses event data over 10 KB; self-hosted servers may allow more.
     max_payload_bytes: int = setting(
         10240,
-        Rule(
+        ValueRule(
             codes.BAD_MAX_PAYLOAD,
             "a positive integer",
             lambda v: integer(v) and v > 0,

@@ -37,7 +37,7 @@ __all__ = [
     "POSITIVE",
     "POSITIVE_INT",
     "TEXT",
-    "Rule",
+    "ValueRule",
     "build_fields",
     "check_fields",
     "defaults_of",
@@ -57,7 +57,7 @@ def _nothing_to_add(value: Any) -> str | None:
 
 
 @dataclass(frozen=True)
-class Rule:
+class ValueRule:
     """What a value must be, the code reported when it is not, and the type it becomes.
 
     ``expected`` completes "must be ..."; an empty one marks a value that is
@@ -118,46 +118,48 @@ def _optional_float(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
-POSITIVE = Rule(codes.NOT_POSITIVE, "a positive number", lambda v: number(v) and v > 0, float)
-POSITIVE_INT = Rule(codes.NOT_POSITIVE_INT, "a positive integer", lambda v: integer(v) and v > 0)
-OPTIONAL_POSITIVE = Rule(
+POSITIVE = ValueRule(codes.NOT_POSITIVE, "a positive number", lambda v: number(v) and v > 0, float)
+POSITIVE_INT = ValueRule(
+    codes.NOT_POSITIVE_INT, "a positive integer", lambda v: integer(v) and v > 0
+)
+OPTIONAL_POSITIVE = ValueRule(
     codes.NOT_POSITIVE_OR_NONE,
     "a positive number or None",
     optional(lambda v: number(v) and v > 0),
     _optional_float,
 )
-NON_NEGATIVE = Rule(codes.NEGATIVE, "a number >= 0", lambda v: number(v) and v >= 0, float)
-COUNT = Rule(codes.NOT_A_COUNT, "an integer >= 0", lambda v: integer(v) and v >= 0)
-FLAG = Rule(codes.NOT_A_FLAG, "True or False", lambda v: isinstance(v, bool))
-TEXT = Rule(codes.NOT_TEXT, "a non-empty string", text)
-OPTIONAL_TEXT = Rule(codes.NOT_TEXT_OR_NONE, "a non-empty string or None", optional(text))
-OPTIONAL_MAPPING = Rule(
+NON_NEGATIVE = ValueRule(codes.NEGATIVE, "a number >= 0", lambda v: number(v) and v >= 0, float)
+COUNT = ValueRule(codes.NOT_A_COUNT, "an integer >= 0", lambda v: integer(v) and v >= 0)
+FLAG = ValueRule(codes.NOT_A_FLAG, "True or False", lambda v: isinstance(v, bool))
+TEXT = ValueRule(codes.NOT_TEXT, "a non-empty string", text)
+OPTIONAL_TEXT = ValueRule(codes.NOT_TEXT_OR_NONE, "a non-empty string or None", optional(text))
+OPTIONAL_MAPPING = ValueRule(
     codes.NOT_A_DICT_OR_NONE,
     "a dict or None",
     optional(lambda v: isinstance(v, Mapping)),
     lambda v: None if v is None else dict(v),
 )
-DOTTED_PATH = Rule(
+DOTTED_PATH = ValueRule(
     codes.NOT_IMPORTABLE,
     "the dotted path of an importable object (or the object itself), or None",
     lambda v: v is None or callable(v) or (text(v) and _import_error(v) is None),
     explain=lambda v: _import_error(v) if text(v) else None,
 )
-CHANNEL_LIST = Rule(
+CHANNEL_LIST = ValueRule(
     codes.BAD_CHANNELS,
     "a list of channel names",
     lambda v: _channel_error(v) is None,
     lambda v: tuple(dict.fromkeys(v)),
     explain=_channel_error,
 )
-CACHE_ALIAS = Rule(
+CACHE_ALIAS = ValueRule(
     codes.NO_SUCH_CACHE, "an alias of settings.CACHES", lambda v: _no_cache(v) is None
 )
 
 
 def setting(
     default: T,
-    rule: Rule | tuple[Rule, ...],
+    rule: ValueRule | tuple[ValueRule, ...],
     hint: str = "",
     *,
     key: str = "",
@@ -204,7 +206,7 @@ def check_fields(schema: type[Any], values: Mapping[str, Any], section: str = ""
     return problems
 
 
-def _message(rule: Rule, name: str, value: Any, *, secret: bool) -> str:
+def _message(rule: ValueRule, name: str, value: Any, *, secret: bool) -> str:
     if not rule.expected:
         return f"{name} is not set."
     reason = rule.explain(value)
