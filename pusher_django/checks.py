@@ -14,6 +14,8 @@ from django.core import checks
 
 from .conf import find_problems
 
+__all__ = ["check_settings"]
+
 
 def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     messages: list[checks.CheckMessage] = []

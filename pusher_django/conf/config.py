@@ -14,23 +14,13 @@ from django.dispatch import receiver
 
 from pusher_django.exceptions import PusherConfigurationError
 
-from . import codes
+from . import codes, sections
 from .connection import DEFAULT_CLUSTER, ConnectionSettings, hosted_host
 from .consistency import CROSS_CHECKS
 from .parsing import parse_pusher_url
 from .problem import Problem, shown
 from .rules import build_fields, check_fields, defaults_of
-from .sections import (
-    SECTIONS,
-    AdminSettings,
-    AuthSettings,
-    CelerySettings,
-    HealthSettings,
-    ListenerSettings,
-    OutboxSettings,
-    UsersSettings,
-    WebhookSettings,
-)
+from .sections import SECTIONS
 
 __all__ = ["DEFAULTS", "PusherConfig", "find_problems", "get_config", "on_reset", "reset_config"]
 
@@ -57,14 +47,14 @@ class PusherConfig:
     max_payload_bytes: int
     cluster: str | None = None
     encryption_master_key: bytes | None = field(default=None, repr=False)
-    auth: AuthSettings = field(default_factory=AuthSettings)
-    celery: CelerySettings = field(default_factory=CelerySettings)
-    users: UsersSettings = field(default_factory=UsersSettings)
-    listener: ListenerSettings = field(default_factory=ListenerSettings)
-    admin: AdminSettings = field(default_factory=AdminSettings)
-    outbox: OutboxSettings = field(default_factory=OutboxSettings)
-    webhooks: WebhookSettings = field(default_factory=WebhookSettings)
-    health: HealthSettings = field(default_factory=HealthSettings)
+    auth: sections.AuthSettings = field(default_factory=sections.AuthSettings)
+    celery: sections.CelerySettings = field(default_factory=sections.CelerySettings)
+    users: sections.UsersSettings = field(default_factory=sections.UsersSettings)
+    listener: sections.ListenerSettings = field(default_factory=sections.ListenerSettings)
+    admin: sections.AdminSettings = field(default_factory=sections.AdminSettings)
+    outbox: sections.OutboxSettings = field(default_factory=sections.OutboxSettings)
+    webhooks: sections.WebhookSettings = field(default_factory=sections.WebhookSettings)
+    health: sections.HealthSettings = field(default_factory=sections.HealthSettings)
 
     @property
     def scheme(self) -> str:

@@ -8,6 +8,8 @@ import re
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+__all__ = ["parse_master_key", "parse_pusher_url"]
+
 _URL_RE = re.compile(r"\A/apps/(?P<app_id>[^/]+)/?\Z")
 
 

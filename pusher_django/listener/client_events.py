@@ -26,6 +26,8 @@ from . import protocol
 from .pacing import RateWindow
 from .subscriptions import Subscription, SubscriptionState
 
+__all__ = ["CLIENT_EVENT_PREFIX", "ClientEvents"]
+
 CLIENT_EVENT_PREFIX = "client-"
 
 Publication = tuple[str, str, concurrent.futures.Future[None]]

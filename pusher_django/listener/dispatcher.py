@@ -28,6 +28,8 @@ from django.db import close_old_connections
 
 from pusher_django.notices import Notice, send
 
+__all__ = ["Dispatcher"]
+
 logger = logging.getLogger(__name__)
 
 _STOP: Any = object()

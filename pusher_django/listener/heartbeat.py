@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from enum import Enum
 
+__all__ = ["Beat", "Heartbeat"]
+
 
 class Beat(Enum):
     WAIT = "wait"  # nothing to do before the returned deadline

@@ -30,6 +30,8 @@ from pusher_django.exceptions import UnsafeJSON
 
 from .core import Listener
 
+__all__ = ["LeaderLock", "MemberLedger"]
+
 logger = logging.getLogger(__name__)
 
 

@@ -11,6 +11,8 @@ import time
 from collections import deque
 from collections.abc import Callable
 
+__all__ = ["RateWindow"]
+
 
 class RateWindow:
     """A sliding one-second window; :meth:`wait_time` says how long to hold the next send."""

@@ -19,6 +19,24 @@ from pusher_django.exceptions import ProtocolError, UnsafeJSON
 from pusher_django.payloads import decode_data
 from pusher_django.validation import is_socket_id
 
+__all__ = [
+    "MAX_FRAME_BYTES",
+    "CloseAction",
+    "Message",
+    "close_action",
+    "connection_url",
+    "error_details",
+    "frame",
+    "handshake",
+    "parse",
+    "ping",
+    "pong",
+    "refusal_hint",
+    "signin",
+    "subscribe",
+    "unsubscribe",
+]
+
 PROTOCOL_VERSION = 7
 CLIENT_NAME = "pusher-django"
 #: Longer than any server asks for (Pusher recommends 120 s); larger values are ignored.
@@ -31,7 +49,7 @@ _UNDECODED: Any = object()
 
 
 class Message:
-    """One decoded frame. ``data`` is decoded JSON when it was JSON, else the raw value.
+    """One parsed frame. ``data`` is ``raw_data`` decoded when it is JSON, else the raw value.
 
     ``data`` is decoded on first use: an encrypted event's payload is
     decrypted from ``raw_data`` and never needs decoding as it arrived.
@@ -39,19 +57,12 @@ class Message:
 
     __slots__ = ("_data", "channel", "event", "raw_data", "user_id")
 
-    def __init__(
-        self,
-        event: str,
-        channel: str | None = None,
-        data: Any = _UNDECODED,
-        user_id: str | None = None,
-        raw_data: Any = None,
-    ) -> None:
+    def __init__(self, event: str, channel: str | None, user_id: str | None, raw_data: Any) -> None:
         self.event = event
         self.channel = channel
         self.user_id = user_id
         self.raw_data = raw_data
-        self._data = data
+        self._data: Any = _UNDECODED
 
     @property
     def data(self) -> Any:
@@ -84,8 +95,8 @@ def parse(frame: str | bytes) -> Message:
     return Message(
         payload["event"],
         channel if isinstance(channel, str) else None,
-        user_id=str(user_id) if user_id is not None else None,
-        raw_data=payload.get("data"),
+        str(user_id) if user_id is not None else None,
+        payload.get("data"),
     )
 
 

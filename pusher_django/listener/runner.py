@@ -17,6 +17,8 @@ from .core import Listener
 from .leader import LeaderLock
 from .replicas import ReplicaReporter
 
+__all__ = ["EXIT_FORCED", "EXIT_OK", "EXIT_REFUSED", "ListenerRunner"]
+
 logger = logging.getLogger(__name__)
 
 EXIT_OK = 0

@@ -46,7 +46,7 @@ from pusher_django.payloads import decode_data
 from pusher_django.signing import channel_auth_token, user_auth_token
 
 from . import protocol
-from .client_events import CLIENT_EVENT_PREFIX, ClientEvents
+from .client_events import ClientEvents
 from .heartbeat import Beat, Heartbeat
 from .protocol import CloseAction, Message
 from .subscriptions import Subscription, SubscriptionState, presence_members
@@ -486,4 +486,4 @@ SYSTEM_HANDLERS: dict[str, Callable[[Session, Message], None]] = {
     "pusher_internal:cache_miss": Session._on_cache_miss,
 }
 
-__all__ = ["CLIENT_EVENT_PREFIX", "SYSTEM_HANDLERS", "Session", "State"]
+__all__ = ["SYSTEM_HANDLERS", "Session", "State"]

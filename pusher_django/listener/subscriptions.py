@@ -16,6 +16,8 @@ from typing import Any
 
 from pusher_django.channels import ChannelKind, channel_kind
 
+__all__ = ["Subscription", "SubscriptionState", "presence_members"]
+
 Members = dict[str, Any]
 
 

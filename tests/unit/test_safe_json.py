@@ -113,16 +113,15 @@ def test_frames_and_event_data_never_raise_unexpectedly(text: str | bytes) -> No
     ],
 )
 def test_a_handshake_with_an_unusable_socket_id_is_a_protocol_error(data: dict[str, Any]) -> None:
-    message = protocol.Message("pusher:connection_established", data=data)
+    message = protocol.Message("pusher:connection_established", None, None, data)
     with pytest.raises(ProtocolError, match="socket_id"):
         protocol.handshake(message)
 
 
 @pytest.mark.parametrize("timeout", [10**400, 1e308, -5, 0, True, "30", None])
 def test_an_absurd_activity_timeout_is_ignored(timeout: Any) -> None:
-    message = protocol.Message(
-        "pusher:connection_established", data={"socket_id": "1.2", "activity_timeout": timeout}
-    )
+    established = {"socket_id": "1.2", "activity_timeout": timeout}
+    message = protocol.Message("pusher:connection_established", None, None, established)
     assert protocol.handshake(message) == ("1.2", None)
 
 
