@@ -229,7 +229,7 @@ class Listener:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._stop_event.wait(), delay)
         finally:
-            self.session.finished()
+            self.session.finished(asyncio.get_running_loop().time())
             self._hand_over()
             self.dispatcher.stop()
             self._loop = None
@@ -237,7 +237,8 @@ class Listener:
     async def _connection(self) -> CloseAction:
         """One connection from open to close; returns what to do next."""
         session = self.session
-        session.connecting()
+        clock = asyncio.get_running_loop().time
+        session.connecting(clock())
         self._hand_over()
         try:
             async with connect(
@@ -256,7 +257,7 @@ class Listener:
                     return CloseAction.STOP
                 async with asyncio.timeout(self.options.open_timeout):
                     first = await ws.recv()
-                session.receive(first, asyncio.get_running_loop().time())
+                session.receive(first, clock())
                 self._backoff.reset()
                 self._connected.set()
                 timer = asyncio.create_task(self._timer(ws))
@@ -264,17 +265,18 @@ class Listener:
                     await self._read(ws)
                 finally:
                     timer.cancel()
-                return session.closed(ws.close_code, ws.close_reason or "")
+                return session.closed(ws.close_code, ws.close_reason or "", clock())
         except ConnectionClosed as err:
             rcvd = err.rcvd
-            return session.closed(rcvd.code if rcvd else None, rcvd.reason if rcvd else "")
+            code, reason = (rcvd.code, rcvd.reason) if rcvd else (None, "")
+            return session.closed(code, reason, clock())
         except ConnectionRefused as err:
-            return session.closed(err.code, err.text)
+            return session.closed(err.code, err.text, clock())
         except (OSError, InvalidHandshake, TimeoutError, ProtocolError) as err:
-            return session.connect_failed(err)
+            return session.connect_failed(err, clock())
         except Exception:
             logger.exception("Pusher listener: the connection failed unexpectedly; reconnecting")
-            return session.connect_failed("unexpected error")
+            return session.connect_failed("unexpected error", clock())
         finally:
             self._ws = None
             self._connected.clear()

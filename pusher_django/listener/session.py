@@ -8,8 +8,8 @@ connection closed (:meth:`Session.closed`), and then carries out what it
 produced, taken out with draining calls in the manner of ``websockets``'
 sans-I/O protocol: the frames of :meth:`Session.data_to_send`, the
 :class:`~pusher_django.notices.Notice` list of :meth:`Session.events_received`
-and a close in :attr:`Session.close_request`. Every call that can produce
-output gets the current time, so nothing is decided on a stale clock. All
+and a close in :attr:`Session.close_request`. Every call on the event loop
+passes the current time, so nothing is decided on a stale clock. All
 of the listener's decisions live here — subscriptions and presence members,
 signing (:mod:`pusher_django.signing`), decryption, the routing of every
 event kind, pings and pongs
@@ -166,8 +166,9 @@ class Session:
 
     # -- connection lifecycle (event loop) -----------------------------------------------
 
-    def connecting(self) -> None:
+    def connecting(self, now: float) -> None:
         """A new connection is being opened."""
+        self._now = now
         self._last_error = None
         self._close_request = None
         self._set_state(State.CONNECTING)
@@ -186,8 +187,9 @@ class Session:
             self._outbound.append(protocol.unsubscribe(name))
         self._pumped()
 
-    def closed(self, code: int | None, reason: str) -> CloseAction:
+    def closed(self, code: int | None, reason: str, now: float) -> CloseAction:
         """The connection ended with ``code``: what to do next (Pusher's close-code rules)."""
+        self._now = now
         pong_missed = self._close_request is not None and self._close_request[0] == 4201
         self._lost()
         if self.stopping:
@@ -210,8 +212,9 @@ class Session:
             self._set_state(State.UNAVAILABLE)
         return action
 
-    def connect_failed(self, error: BaseException | str) -> CloseAction:
+    def connect_failed(self, error: BaseException | str, now: float) -> CloseAction:
         """The connection could not be opened (or broke without a close frame)."""
+        self._now = now
         self._lost()
         if self.stopping:
             return CloseAction.STOP
@@ -219,8 +222,9 @@ class Session:
         self._set_state(State.UNAVAILABLE)
         return CloseAction.BACKOFF
 
-    def finished(self) -> None:
+    def finished(self, now: float) -> None:
         """The driver stopped for good: pending publications fail, the state says so."""
+        self._now = now
         if self.state is not State.FAILED:
             self._set_state(State.DISCONNECTED)
         self.client_events.fail_all("the listener stopped before the event was sent")

@@ -48,7 +48,7 @@ def frame(event: str, data: Any = None, channel: str | None = None, **extra: Any
 
 
 def connect(session: Session, now: float = 0.0, timeout: int = 120) -> None:
-    session.connecting()
+    session.connecting(now)
     established = {"socket_id": "123.456", "activity_timeout": timeout}
     session.receive(frame("pusher:connection_established", established), now)
 
@@ -91,10 +91,10 @@ def test_signin_goes_first_when_enabled(config: Any) -> None:
 
 def test_a_refused_handshake_raises_and_4001_stops_with_a_hint(config: Any) -> None:
     session = make(config)
-    session.connecting()
+    session.connecting(0)
     with pytest.raises(ConnectionRefused) as info:
         session.receive(frame("pusher:error", {"code": 4001, "message": "No app"}), 0)
-    assert session.closed(info.value.code, info.value.text) is CloseAction.STOP
+    assert session.closed(info.value.code, info.value.text, 0) is CloseAction.STOP
     assert session.state is State.FAILED
     assert "the app does not exist" in str(session.failure)
 
@@ -106,7 +106,7 @@ def test_a_refused_handshake_raises_and_4001_stops_with_a_hint(config: Any) -> N
 def test_close_codes_decide_what_comes_next(config: Any, code: int, action: CloseAction) -> None:
     session = make(config)
     connect(session)
-    assert session.closed(code, "") is action
+    assert session.closed(code, "", 1) is action
     assert session.state is State.UNAVAILABLE
     assert session.socket_id is None
 
@@ -115,7 +115,7 @@ def test_a_stopping_session_never_reconnects(config: Any) -> None:
     session = make(config)
     connect(session)
     session.stopping = True
-    assert session.closed(4200, "") is CloseAction.STOP
+    assert session.closed(4200, "", 1) is CloseAction.STOP
     assert session.failure is None
 
 
@@ -235,7 +235,7 @@ def test_silence_pings_and_a_missing_pong_asks_to_close_then_reconnect(config: A
     assert sent(session) == [{"event": "pusher:ping", "data": {}}]
     session.tick(167.0)
     assert session.close_request == (4201, "pong not received")
-    assert session.closed(4201, "pong not received") is CloseAction.RECONNECT
+    assert session.closed(4201, "pong not received", 167.5) is CloseAction.RECONNECT
 
 
 def test_the_server_activity_timeout_wins_when_shorter(config: Any) -> None:
@@ -362,7 +362,7 @@ def test_a_reconnect_reports_the_members_who_came_and_went_meanwhile(config: Any
         ),
         1,
     )
-    session.closed(1006, "")
+    session.closed(1006, "", 2)
     connect(session, now=5)
     emitted(session)
     session.receive(
@@ -385,7 +385,7 @@ def test_finishing_fails_what_was_never_sent(config: Any) -> None:
     channel, text = session.publication("private-chat", "x", {})
     future: concurrent.futures.Future[None] = concurrent.futures.Future()
     session.queue_publication(channel, text, future)
-    session.finished()
+    session.finished(0)
     assert session.state is State.DISCONNECTED
     assert "stopped before the event was sent" in str(future.exception())
 
@@ -493,13 +493,13 @@ def _play(session: Session, steps: list[Any], now: float) -> None:
                 session.receive(json.dumps(message), now)
             except (ConnectionRefused, ProtocolError):
                 assert session.state is not State.CONNECTED  # only a handshake may refuse
-                session.closed(None, "")
+                session.closed(None, "", now)
                 connect(session, now)
         elif step[0] == "tick":
             now += step[1]
             assert session.tick(now) >= now
         else:
-            assert session.closed(step[1], "") in set(CloseAction)
+            assert session.closed(step[1], "", now) in set(CloseAction)
             connect(session, now)
         session.data_to_send()
         session.events_received()

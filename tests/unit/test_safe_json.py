@@ -176,7 +176,7 @@ def test_no_frame_escapes_the_listeners_guard(text: str) -> None:
         ["presence-fz", "private-encrypted-fz", "private-fz"],
     )
     established = {"socket_id": "1.2", "activity_timeout": 120}
-    session.connecting()
+    session.connecting(0)
     session.receive(protocol.frame("pusher:connection_established", json.dumps(established)), 0)
     handler = _Collect(logging.ERROR)
     failures = handler.records
