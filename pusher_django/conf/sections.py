@@ -32,6 +32,7 @@ __all__ = [
     "AdminSettings",
     "AuthSettings",
     "CelerySettings",
+    "HealthSettings",
     "ListenerSettings",
     "OutboxSettings",
     "UsersSettings",
