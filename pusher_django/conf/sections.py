@@ -2,7 +2,8 @@
 
 A section's field defaults are the defaults (``DEFAULTS`` is derived from
 them), and each field carries the rule its value must pass, so adding a
-setting is one line here (see :mod:`.rules`).
+setting is one line here (see :mod:`.rules`). The section types are
+public through :mod:`pusher_django.conf`.
 """
 
 from __future__ import annotations
@@ -26,18 +27,6 @@ from .rules import (
     TEXT,
     setting,
 )
-
-__all__ = [
-    "SECTIONS",
-    "AdminSettings",
-    "AuthSettings",
-    "CelerySettings",
-    "HealthSettings",
-    "ListenerSettings",
-    "OutboxSettings",
-    "UsersSettings",
-    "WebhookSettings",
-]
 
 
 @dataclass(frozen=True)
