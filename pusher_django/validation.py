@@ -51,23 +51,22 @@ def parse_whole_number(value: str | None, name: str, low: int, high: int) -> int
     return int(value)
 
 
-def validate_event_name(name: object) -> str:
-    if not isinstance(name, str) or not name:
-        raise PusherValidationError(f"Event name must be a non-empty string, got {name!r}.")
-    if len(name) > MAX_EVENT_NAME_LENGTH:
+def _bounded_text(value: object, what: str, limit: int) -> str:
+    if not isinstance(value, str) or not value:
+        raise PusherValidationError(f"{what} must be a non-empty string, got {value!r}.")
+    if len(value) > limit:
         raise PusherValidationError(
-            f"Event name is {len(name)} characters long; the limit is {MAX_EVENT_NAME_LENGTH}."
+            f"{what} is {len(value)} characters long; the limit is {limit}."
         )
-    return name
+    return value
+
+
+def validate_event_name(name: object) -> str:
+    return _bounded_text(name, "Event name", MAX_EVENT_NAME_LENGTH)
 
 
 def validate_user_id(user_id: object) -> str:
-    if not isinstance(user_id, str) or not user_id:
-        raise PusherValidationError(f"User id must be a non-empty string, got {user_id!r}.")
-    if len(user_id) > MAX_USER_ID_LENGTH:
-        raise PusherValidationError(
-            f"User id is {len(user_id)} characters long; the limit is {MAX_USER_ID_LENGTH}."
-        )
+    user_id = _bounded_text(user_id, "User id", MAX_USER_ID_LENGTH)
     if not _USER_ID_RE.match(user_id):
         raise PusherValidationError(
             f"Invalid user id {user_id[:40]!r}: only letters, digits and _ - = @ , . ; are allowed."
