@@ -8,23 +8,30 @@ example cannot import a model that only exists in the reader's project.
 
 from __future__ import annotations
 
+import functools
+import json
+import os
 import re
 import runpy
+from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.contrib.auth.models import AnonymousUser
 from django.core import checks
 from django.db.models.signals import post_delete, post_save
 from django.test import RequestFactory, override_settings
 
-from pusher_django import authorization
+from pusher_django import authorization, notices
 from pusher_django.authorization import ChannelPolicy, RuleRegistry
 from pusher_django.conf import get_config, reset_config
 from pusher_django.testing import capture_broadcasts
 from tests.testapp.models import Message, Room, Score
+
+from .test_client import RecordingTransport as _RecordingTransport
 
 DOCS = Path(__file__).parents[2] / "docs"
 EXAMPLES = DOCS / "examples"
@@ -58,37 +65,20 @@ def python_blocks() -> list[tuple[str, str]]:
         (str(page.relative_to(DOCS)), body)
         for page in sorted(DOCS.rglob("*.md"))
         for language, body in fenced_blocks(page.read_text())
-        if language == "python"
+        if language.split(" ")[0] in {"python", "py", "python3"}
     ]
-
-
-#: Pages other helpers wrote this round with Python written inline (most of it copied from
-#: tested files); to be moved into docs/examples/. The test below keeps the list exact.
-NOT_YET_INCLUDED = {
-    "async.md",
-    "brokers.md",
-    "operating.md",
-    "outbox-at-scale.md",
-    "outbox-operations.md",
-    "security.md",
-}
 
 
 def test_every_python_block_is_an_included_example():
     blocks = python_blocks()
     assert len(blocks) >= 15
-    inline = set()
     for page, body in blocks:
-        if page in NOT_YET_INCLUDED:
-            inline.add(page)
-            continue
         lines = [line for line in body.splitlines() if line.strip()]
         assert lines, page
         for line in lines:
             found = SNIPPET.match(line)
             assert found, f"{page}: inline Python in the docs: {line!r}"
             assert (EXAMPLES / found.group(1).split(":")[0]).is_file(), (page, line)
-    assert inline == NOT_YET_INCLUDED, "a page was converted: shorten NOT_YET_INCLUDED"
 
 
 def test_every_example_is_used_by_a_page():
@@ -273,6 +263,251 @@ def test_the_receiver_example_records_a_member(monkeypatch):
     finally:
         member_added.disconnect(receiver)
     assert recorded == [{"channel": "presence-room-1", "user_id": "7"}]
+
+
+class _RecordingAsyncTransport(_RecordingTransport):
+    """The twins' transport, offline: records what would be sent, and whether it was closed."""
+
+    closed = False
+
+    async def send(self, method: str, path: str, query: dict[str, str], body: Any = None) -> Any:
+        return super().send(method, path, query, body)
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+    def forget(self) -> None:
+        """What a settings change does to the pools (nothing to forget here)."""
+
+
+@pytest.fixture
+def recorded(monkeypatch) -> _RecordingAsyncTransport:
+    """``get_client()`` for the examples: a client whose coroutine twins send nothing."""
+    from pusher_django import client
+
+    transport = _RecordingAsyncTransport()
+    pusher = client.PusherClient(get_config(), _RecordingTransport(), transport)  # type: ignore[arg-type]
+    monkeypatch.setattr(client, "get_client", functools.lru_cache(lambda: pusher))
+    return transport
+
+
+def _triggered(transport: _RecordingTransport) -> list[tuple[list[str], str, Any]]:
+    return [
+        (body["channels"], body["name"], json.loads(body["data"]))
+        for _method, _path, _query, body in transport.sent
+    ]
+
+
+def test_the_coroutine_twin_examples(recorded):
+    names = run("async_client.py")  # its asyncio.run(main()) notifies three users, then closes
+    assert sorted(_triggered(recorded)) == [
+        ([f"private-user-{pk}"], "notice", {"text": "maintenance at noon"}) for pk in (1, 2, 3)
+    ]
+    assert recorded.closed
+    request = RequestFactory().post("/ping/", {"channel": "lobby"})
+    response = async_to_sync(names["atrigger_ping"])(request)
+    assert response.status_code == 200
+    assert _triggered(recorded)[-1] == (["lobby"], "ping", {"n": 1})
+
+
+def _outbox() -> list[tuple[str, str]]:
+    from pusher_django.models import Delivery
+
+    return list(Delivery.objects.order_by("id").values_list("channel", "name"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_async_outbox_examples(handoffs):
+    room = Room.objects.create(name="async")
+    announce = run("async_announce.py")["announce"]
+    async_to_sync(announce)(SimpleNamespace(pk=7))
+    assert _outbox() == [("private-lobby", "announced")]
+
+    view = run("async_view.py", Message=Message)["asave_message"]
+    request = RequestFactory().post("/save/", {"room": room.pk, "text": "hi", "announce": "1"})
+    response = async_to_sync(view)(request)
+    message = Message.objects.get(pk=json.loads(response.content)["id"])
+    assert message.text == "hi"
+    channel = f"private-encrypted-room-{room.pk}"
+    assert _outbox()[1:] == [(channel, "message.created"), ("private-lobby", "announced")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_atomic_async_example_keeps_both_or_neither(handoffs, monkeypatch):
+    from pusher_django import outbox
+
+    room = Room.objects.create(name="atomic")
+    async_to_sync(run("async_atomic.py", Message=Message, room=room)["post"])()
+    channel = f"private-encrypted-room-{room.pk}"
+    assert _outbox() == [(channel, "message.created"), ("private-lobby", "announced")]
+
+    def refused(*args: Any, **kwargs: Any) -> None:
+        raise ValueError("refused")
+
+    monkeypatch.setattr(outbox, "trigger_on_commit", refused)
+    post = run("async_atomic.py", Message=Message, room=room)["post"]
+    with pytest.raises(ValueError, match="refused"):
+        async_to_sync(post)()
+    assert Message.objects.filter(room=room).count() == 1  # the second message rolled back
+    assert len(_outbox()) == 2
+
+
+@pytest.mark.skipif(not notices.ASYNC_RECEIVERS, reason="async receivers need Django 5.0+")
+def test_the_async_receiver_example_triggers(recorded):
+    from pusher_django.signals import member_added
+    from pusher_django.webhooks import Webhook
+
+    greet = run("async_receiver.py")["greet"]
+    try:
+        member_added.send(
+            sender=Webhook, channel="presence-room-1", user_id="7", user_info=None, source="webhook"
+        )
+    finally:
+        member_added.disconnect(greet)
+    assert _triggered(recorded) == [(["presence-room-1"], "welcome", {"user_id": "7"})]
+
+
+def test_the_asgi_example_builds_the_application():
+    from django.core.handlers.asgi import ASGIHandler
+
+    before = os.environ["DJANGO_SETTINGS_MODULE"]
+    assert isinstance(run("asgi_example.py")["application"], ASGIHandler)
+    assert os.environ["DJANGO_SETTINGS_MODULE"] == before  # setdefault kept the real settings
+
+
+def test_the_outbox_tasks_take_the_options_the_brokers_page_names():
+    from pusher_django.tasks import deliver_outbox, relay_outbox
+
+    options = run("outbox_task_options.py")["OUTBOX_TASK_OPTIONS"]
+    for task in (deliver_outbox, relay_outbox):
+        for option, value in options.items():
+            assert getattr(task, option) is value, (task.name, option)
+
+
+def _config_with(settings: Any, name: str) -> tuple[dict[str, Any], Any]:
+    """``PUSHER`` of the test settings with the example's sections, and its configuration."""
+    pusher = {**settings.PUSHER, **run(name)["PUSHER"]}
+    with override_settings(PUSHER=pusher):
+        reset_config()
+        try:
+            return pusher, get_config()
+        finally:
+            reset_config()
+
+
+def test_the_health_settings_example(settings):
+    pusher, config = _config_with(settings, "health_settings.py")
+    assert _problems(pusher) == []
+    assert (config.health.cache, config.health.heartbeat) == ("default", 5.0)
+    assert pusher["HEALTH"]["CACHE"] in settings.CACHES
+
+
+def test_the_max_age_example_and_the_check_that_refuses_zero(settings):
+    pusher, config = _config_with(settings, "outbox_max_age.py")
+    assert _problems(pusher) == []
+    assert config.outbox.max_age == get_config().outbox.max_age == 86400.0  # the default
+    for bad in (0, -1):
+        refused = {**pusher, "OUTBOX": {"MAX_AGE": bad}}
+        assert [m.id for m in _problems(refused)] == ["pusher_django.E017"], bad
+
+
+@pytest.mark.django_db
+def test_the_metrics_urls_example_serves_prometheus():
+    (pattern,) = run("metrics_urls.py")["urlpatterns"]
+    match = pattern.resolve("metrics/")
+    assert match is not None
+    response = match.func(RequestFactory().get("/metrics/"))
+    assert response.status_code == 200
+    assert b"pusher_django_outbox_backlog" in response.content
+
+
+def test_the_gunicorn_hook_removes_a_dead_workers_live_gauges(tmp_path, monkeypatch):
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    for name in ("gauge_livesum_4242.db", "gauge_livesum_4343.db", "counter_4242.db"):
+        (tmp_path / name).touch()
+    run("gunicorn_conf.py")["child_exit"](None, SimpleNamespace(pid=4242))
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "counter_4242.db",
+        "gauge_livesum_4343.db",
+    ]
+
+
+def _deliveries(channel: str, *seconds: float, status: str = "sent") -> list[int]:
+    from django.utils import timezone
+
+    from pusher_django.models import Delivery
+
+    start = timezone.now()
+    rows = Delivery.objects.bulk_create(
+        Delivery(
+            channel=channel,
+            name="e",
+            data="{}",
+            data_is_object=True,
+            status=status,
+            sent_at=start + timedelta(seconds=s) if status == "sent" else None,
+        )
+        for s in seconds
+    )
+    return [row.pk for row in rows]
+
+
+@pytest.mark.django_db
+def test_the_history_query_pages_in_sending_order():
+    from pusher_django import history
+
+    a, b, c, d, e = _deliveries("history", 0, 0, 1, 2, 3)  # a and b went out together
+    _deliveries("other", 0, 4)
+    _deliveries("history", 5, status="pending")
+    names = run("history_query.py", channel="history", after=a, limit=2)
+    assert names["last_id"] == e
+    assert [row.pk for row in names["page"]] == [b, c, d]  # limit + 1: there is more
+    assert [event["id"] for event in history.events_after("history", a, limit=2).events] == [b, c]
+
+
+@pytest.mark.django_db
+def test_the_delivery_filters_find_what_their_comments_say():
+    first, second = _deliveries("f", 0, 0, status="pending")
+    (failed,) = _deliveries("f", 0, status="failed")
+    (sent,) = _deliveries("f", 0)
+    names = run("delivery_filters.py")
+    found = {
+        name: {row.pk for row in names[name]} for name in ("open_rows", "pending", "failed", "sent")
+    }
+    assert found == {
+        "open_rows": {first, second, failed},
+        "pending": {first, second},
+        "failed": {failed},
+        "sent": {sent},
+    }
+    assert [row.pk for row in names["oldest_first"]] == [first, second]
+
+
+@pytest.mark.django_db
+def test_the_verdict_examples_decide_as_the_security_page_says(monkeypatch, caplog):
+    from django.contrib.auth.models import Group, User
+
+    monkeypatch.setattr(authorization, "registry", RuleRegistry())
+    run("verdicts.py")
+    boss = User.objects.create_superuser("boss")
+    ann = User.objects.create_user("ann")
+    ann.groups.add(Group.objects.create(name="red"))
+
+    def decide(user: Any, channel: str) -> tuple[bool, Any]:
+        request = RequestFactory().post("/pusher/auth/")
+        request.user = user
+        (decision,) = authorization.decide(request, [channel])  # what pusher/auth/ answers
+        return decision.allowed, decision.user_info
+
+    assert decide(boss, "private-report-3") == (True, None)
+    assert decide(ann, "private-report-3") == (False, None)
+    assert decide(ann, "presence-team-red") == (True, {"name": "ann"})
+    assert decide(ann, "presence-team-blue") == (False, None)
+    with caplog.at_level("WARNING", logger="pusher_django"):
+        assert decide(ann, "private-flag-beta") == (False, None)
+    (warning,) = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert "private-flag-beta" in warning.getMessage()
+    assert "str" in warning.getMessage()
 
 
 def test_the_architecture_page_names_every_module():
