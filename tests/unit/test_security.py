@@ -13,7 +13,6 @@ import json
 import logging
 import re
 import sys
-import textwrap
 import threading
 import time
 from collections.abc import Iterator
@@ -563,8 +562,9 @@ DOCS = Path(__file__).parents[2] / "docs" / "security.md"
 
 
 def python_blocks() -> list[str]:
-    found = re.findall(r"^( *)```python\n(.*?)^ *```", DOCS.read_text(), re.M | re.S)
-    return [textwrap.dedent(indent + code) for indent, code in found]
+    """The page's Python examples in page order: the files its snippet lines include."""
+    found = re.findall(r'^ *--8<-- "([^":]+\.py)[^"]*"', DOCS.read_text(), re.M)
+    return [(DOCS.parent / "examples" / name).read_text() for name in found]
 
 
 def test_the_rule_examples_of_the_docs_decide_as_documented(
