@@ -18,22 +18,18 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, JsonResponse, QueryDict
 from django.http.multipartparser import MultiPartParserError
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST
 
 from . import counters, safe_json
-from .authorization import Decision, decide, get_policy
+from .authorization import Decision, decide
 from .channels import channel_kind, validate_channel_name
 from .client import get_client
-from .endpoints import FORBIDDEN, endpoint, error, login_not_required, unavailable
+from .endpoints import FORBIDDEN, endpoint, error
 from .exceptions import PusherValidationError, UnsafeJSON
-from .history import DEFAULT_LIMIT as DEFAULT_HISTORY
-from .history import MAX_LIMIT as MAX_HISTORY
-from .history import events_after
 from .identity import request_user, sign_in_data, who
-from .validation import parse_whole_number, validate_socket_id
+from .validation import validate_socket_id
 
 logger = logging.getLogger(__name__)
 
@@ -179,42 +175,3 @@ def user_auth(request: HttpRequest) -> JsonResponse:
         logger.warning("Could not sign in user %s: %s", who(request), err)
         return error(FORBIDDEN, 403)
     return JsonResponse(payload)
-
-
-# -- the history view, until it moves to history.py ------------------------------------
-_FORBIDDEN = FORBIDDEN
-_who = who
-
-
-def _bounded_int(value: str | None, name: str, low: int, high: int) -> int | None:
-    return parse_whole_number(value, name, low, high)
-
-
-@login_not_required
-@require_GET
-def history(request: HttpRequest) -> JsonResponse:
-    """``pusher/history/?channel=…&after=<id>&limit=<n>``: events missed since ``after``.
-
-    Allowed exactly when subscribing to the channel would be (public
-    channels: anyone). Without ``after`` it answers only the position to
-    resume from (``last_id``).
-    """
-    try:
-        channel = validate_channel_name(request.GET.get("channel"))
-        after = _bounded_int(request.GET.get("after"), "after", 0, 2**63 - 1)
-        limit = _bounded_int(request.GET.get("limit"), "limit", 1, MAX_HISTORY) or DEFAULT_HISTORY
-    except PusherValidationError as err:
-        return error(str(err), 400)
-    if channel_kind(channel).needs_auth:
-        try:
-            verdict = get_policy().authorize_many(request, [channel])[0]
-        except (ImproperlyConfigured, ImportError) as err:
-            return unavailable("history", err)
-        if isinstance(verdict, Exception):
-            logger.error("Channel rule for %s raised; history denied", channel, exc_info=verdict)
-            return error(_FORBIDDEN, 403)
-        if not verdict:
-            logger.info("Denied the history of %s to user %s", channel, _who(request))
-            return error(_FORBIDDEN, 403)
-    page = events_after(channel, after, limit)
-    return JsonResponse(page.as_json(channel))
