@@ -1,7 +1,9 @@
-"""``{% load pusher_django %}``: what a page needs to connect pusher-js to the configured app."""
+"""``{% load pusher_django %}``: what a page needs to connect pusher-js to the configured app
+and to recover its channels from the positions it was rendered at."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django import template
@@ -11,10 +13,14 @@ from django.urls import reverse
 from django.utils.html import format_html, json_script
 from django.utils.safestring import SafeString
 
+from pusher_django.channels import validate_channel_name
 from pusher_django.conf import PusherConfig, get_config
+from pusher_django.history import positions
 from pusher_django.outbox.events import id_field
 
 register = template.Library()
+#: The element ``recover()`` reads the positions from.
+POSITIONS_ID = "pusher-django-positions"
 
 
 def pusher_js_options(config: PusherConfig) -> dict[str, Any]:
@@ -56,3 +62,25 @@ def pusher_js_config(
     }
     script = format_html('<script src="{}"></script>', static("pusher_django/pusher-django.js"))
     return SafeString(json_script(data, element_id) + script)
+
+
+@register.simple_tag
+def pusher_positions(
+    *channels: str | Mapping[str, int], element_id: str = POSITIONS_ID
+) -> SafeString:
+    """The channels' history positions, for ``PusherDjango.recover()`` to start from.
+
+    ``{% pusher_positions "private-room-1" "news" %}`` takes them now;
+    ``{% pusher_positions positions %}`` writes a mapping the view took with
+    :func:`pusher_django.history.positions` before reading the data it
+    shows, which is what makes the page miss nothing. No authorization is
+    checked: a position is only an event id, of channels the view chose.
+    """
+    taken: dict[str, int] = {}
+    names: list[str] = []
+    for item in channels:
+        if isinstance(item, Mapping):
+            taken.update(item)
+        else:
+            names.append(validate_channel_name(item))
+    return json_script({**taken, **positions(names)}, element_id)

@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from pusher_django.exceptions import PusherValidationError
 from pusher_django.history import catch_up, position, positions
 from pusher_django.models import Delivery
 from pusher_django.outbox import relay
@@ -301,3 +302,20 @@ def test_any_query_string_is_answered_without_5xx_or_another_channels_events(
         asked = [value for key, value in [("channel", channel), *params] if key == "channel"]
         assert all(event["data"]["text"] == f"only-{asked[-1]}" for event in answer["events"])
         assert answer["channel"] == asked[-1]
+
+
+def test_the_positions_tag_writes_each_channels_position_for_recover(db: Any) -> None:
+    from django.template import Context, Template
+
+    (news,) = sent("news", "a")
+    sent("PRIVATE-room-1", "other case")
+    taken = positions(["private-room-1"])
+    html = Template('{% load pusher_django %}{% pusher_positions taken "news" "empty" %}').render(
+        Context({"taken": taken})
+    )
+    assert html == (
+        '<script id="pusher-django-positions" type="application/json">'
+        f'{{"private-room-1": 0, "news": {news}, "empty": 0}}</script>'
+    )
+    with pytest.raises(PusherValidationError):
+        Template('{% load pusher_django %}{% pusher_positions "bad name" %}').render(Context())

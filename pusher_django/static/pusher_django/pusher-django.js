@@ -147,20 +147,37 @@
   }
 
   /**
-   * Deliver what a channel missed while it was disconnected, once and in order.
+   * Catch channels up on what they missed, the way Centrifugo recovers: every event sent
+   * since the channel's position, once and in order, or none at all and an outcome that
+   * says why (reload the state then). Never part of a gap.
    *
-   * Remembers the last event id seen per channel (the `_pusher_id` the outbox adds to
-   * object data) and, after every re-subscription, asks pusher/history/ for what came
-   * after it; those events reach the channel's existing bind() handlers before any newer
-   * live event, and an id already delivered is dropped. When the gap is older than the
-   * server keeps, the channel emits `pusher_django:history_expired` instead: reload the
-   * state then. Pass a Pusher client (every channel, now and later) or one channel.
+   * A channel's position is the id of the last event it received. It starts from the page's
+   * {% pusher_positions %} (the position the page was rendered at, so nothing sent between
+   * rendering and subscribing is lost), else from asking pusher/history/ on the first
+   * subscription. After every (re-)subscription the channel asks pusher/history/ for what
+   * came after its position; those events reach its bind() handlers before any newer live
+   * event, each once: by event id, and data that is not an object, which carries no id on
+   * the wire, by its name and content. Events this page caused (its sockets were excluded
+   * through X-Socket-ID) are not replayed. Each catch-up ends with a
+   * `pusher_django:recovery` event on the channel and `options.onOutcome(outcome)`, where
+   * outcome is {channel, recovered, reason, position, events}: reason is null when
+   * recovered, else 'too_old', 'too_many', 'unknown_position' or 'unavailable' (the request
+   * failed). Pass a Pusher client (every channel, now and later) or one channel. Options:
+   * endpoint, limit (the longest gap to accept, at most 500), headers (extra request
+   * headers), positions ({channel: position}), onOutcome.
    */
   function recover(target, options) {
     let page = {};
     try { page = config(); } catch (error) { /* endpoint and id field given in options */ }
     const settings = Object.assign(
-      { endpoint: page.historyEndpoint || '/pusher/history/', idField: page.idField || '_pusher_id', limit: 100 },
+      {
+        endpoint: page.historyEndpoint || '/pusher/history/',
+        idField: page.idField || '_pusher_id',
+        limit: 100,
+        headers: {},
+        positions: pagePositions(),
+        onOutcome: null,
+      },
       options || {},
     );
     if (target && target.channels && typeof target.subscribe === 'function') {
@@ -172,59 +189,155 @@
     return recoverChannel(target, settings);
   }
 
+  /** What {% pusher_positions %} wrote into the page: {channel: position}. */
+  function pagePositions() {
+    const element = typeof document === 'undefined' ? null : document.getElementById('pusher-django-positions');
+    return element ? JSON.parse(element.textContent) : {};
+  }
+
+  const socketHistory = new WeakMap();
+
+  /** The last socket ids of a client: events excluded through them are this page's own. */
+  function socketIds(pusher) {
+    if (!pusher || !pusher.connection) return [];
+    let ids = socketHistory.get(pusher);
+    if (!ids) {
+      ids = [];
+      socketHistory.set(pusher, ids);
+      const note = () => {
+        const id = pusher.connection.socket_id;
+        if (id && ids.indexOf(id) < 0) {
+          ids.push(id);
+          if (ids.length > 5) ids.shift();
+        }
+      };
+      pusher.connection.bind('connected', note);
+      note();
+    }
+    return ids;
+  }
+
   function recoverChannel(channel, settings) {
     if (channel.pusherDjangoRecovery) return channel;
-    const state = { lastId: null, seen: new Set(), recovering: false, buffer: [] };
+    const given = settings.positions && settings.positions[channel.name];
+    const state = {
+      position: typeof given === 'number' ? given : null,
+      takenAt: 0, // performance.now() when the position was known to be current (0: page load)
+      seen: new Set(),
+      untaggedLive: [], // live events without an id since the position: [name, data] signatures
+      untaggedRecovered: [],
+      recovering: false,
+      again: false,
+      buffer: [],
+    };
     channel.pusherDjangoRecovery = state;
     const emit = channel.emit.bind(channel);
+    socketIds(channel.pusher);
 
-    function remember(id) {
-      state.seen.add(id);
-      if (state.seen.size > 5000) state.seen.delete(state.seen.values().next().value);
-      if (state.lastId === null || id > state.lastId) state.lastId = id;
+    function eventId(data) {
+      const id = data && typeof data === 'object' && !Array.isArray(data) ? data[settings.idField] : undefined;
+      return typeof id === 'number' ? id : undefined;
     }
 
-    function deliver(name, data, metadata) {
-      const id = data && typeof data === 'object' ? data[settings.idField] : undefined;
-      if (typeof id === 'number') {
+    function signature(name, data) {
+      return name + '\u0000' + JSON.stringify(data);
+    }
+
+    function take(list, item) {
+      const index = list.indexOf(item);
+      if (index < 0) return false;
+      list.splice(index, 1);
+      return true;
+    }
+
+    function remember(id) {
+      state.position = id;
+      state.seen.add(id);
+      if (state.seen.size > 5000) state.seen.delete(state.seen.values().next().value);
+    }
+
+    function deliverLive(name, data, metadata) {
+      const id = eventId(data);
+      if (id !== undefined) {
         if (state.seen.has(id)) return;
         remember(id);
+        state.untaggedLive = [];
+        state.untaggedRecovered = [];
+      } else {
+        const key = signature(name, data);
+        if (take(state.untaggedRecovered, key)) return;
+        state.untaggedLive.push(key);
+        if (state.untaggedLive.length > 1000) state.untaggedLive.shift();
       }
       emit(name, data, metadata);
     }
 
+    function deliverRecovered(event) {
+      const known = state.seen.has(event.id);
+      remember(event.id);
+      if (known) return;
+      if (eventId(event.data) === undefined) {
+        const key = signature(event.event, event.data);
+        if (take(state.untaggedLive, key)) return;
+        state.untaggedRecovered.push(key);
+      }
+      emit(event.event, event.data, {});
+    }
+
+    function outcome(recovered, reason, events) {
+      const result = { channel: channel.name, recovered, reason, position: state.position, events };
+      emit('pusher_django:recovery', result);
+      if (typeof settings.onOutcome === 'function') settings.onOutcome(result);
+    }
+
     async function fetchAfter(after) {
       const query = new URLSearchParams({ channel: channel.name, limit: String(settings.limit) });
-      if (after !== null) query.set('after', String(after));
+      const askedAt = performance.now();
+      if (after !== null) {
+        query.set('after', String(after));
+        if (after === 0) query.set('age', String(Math.floor((askedAt - state.takenAt) / 1000)));
+        socketIds(channel.pusher).forEach((id) => query.append('socket_id', id));
+      }
       const response = await fetch(settings.endpoint + '?' + query, {
-        credentials: 'same-origin', headers: { Accept: 'application/json' },
+        credentials: 'same-origin',
+        headers: Object.assign({ Accept: 'application/json' }, settings.headers),
       });
       if (!response.ok) throw new Error('pusher/history/ answered ' + response.status);
       const answer = await response.json();
       if (after === null) {
-        if (state.lastId === null) state.lastId = answer.last_id;
+        if (state.position === null) [state.position, state.takenAt] = [answer.position, askedAt];
         return;
       }
-      if (answer.expired) {
-        state.lastId = answer.last_id;
-        emit('pusher_django:history_expired', { channel: channel.name, after });
-        return;
+      if (answer.recovered) {
+        answer.events.forEach(deliverRecovered);
+        if (state.position === after) [state.position, state.takenAt] = [answer.position, askedAt];
+      } else {
+        [state.position, state.takenAt] = [answer.position, askedAt];
       }
-      answer.events.forEach((event) => deliver(event.event, event.data, {}));
-      if (answer.more && answer.events.length) {
-        await fetchAfter(answer.events[answer.events.length - 1].id);
-      }
+      state.untaggedLive = [];
+      outcome(answer.recovered, answer.reason, answer.events.length);
     }
 
     function catchUp() {
+      if (state.recovering) {
+        state.again = true;
+        return;
+      }
       state.recovering = true;
-      fetchAfter(state.lastId)
-        .catch((error) => console.warn('pusher_django: could not recover', channel.name, error))
+      fetchAfter(state.position)
+        .catch((error) => {
+          console.warn('pusher_django: could not recover', channel.name, error);
+          outcome(false, 'unavailable', 0);
+        })
         .finally(() => {
           const pending = state.buffer;
           state.buffer = [];
           state.recovering = false;
-          pending.forEach((args) => deliver(...args));
+          pending.forEach((args) => deliverLive(...args));
+          if (state.again) {
+            state.again = false;
+            catchUp();
+          }
         });
     }
 
@@ -235,7 +348,7 @@
       } else if (state.recovering) {
         state.buffer.push([name, data, metadata]);
       } else {
-        deliver(name, data, metadata);
+        deliverLive(name, data, metadata);
       }
       return channel;
     };
