@@ -80,6 +80,12 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "loggers": {"pusher_django": {"level": "DEBUG", "handlers": [], "propagate": True}},
 }
+if os.environ.get("TEST_REQUEST_LOG"):  # the load tests' web server, its 5xx in its log
+    MIDDLEWARE.insert(0, "tests.testapp.timing.RequestTiming")
+    LOGGING["loggers"] = {
+        **LOGGING["loggers"],  # type: ignore[dict-item]
+        "django.request": {"level": "ERROR", "handlers": ["console"]},
+    }
 
 # Redis database 11 is this suite's broker unless TEST_CELERY_BROKER names another (the
 # matrix runs the Celery tests on RabbitMQ too: amqp://guest:guest@127.0.0.1:5672//);

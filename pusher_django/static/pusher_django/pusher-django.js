@@ -290,6 +290,27 @@
       if (typeof settings.onOutcome === 'function') settings.onOutcome(result);
     }
 
+    /** GET pusher/history/; a dropped connection, 429 or 5xx is tried again (three times). */
+    async function ask(query) {
+      for (let attempt = 0; ; attempt += 1) {
+        let response = null;
+        try {
+          response = await fetch(settings.endpoint + '?' + query, {
+            credentials: 'same-origin',
+            headers: Object.assign({ Accept: 'application/json' }, settings.headers),
+          });
+        } catch (error) {
+          if (attempt >= 3) throw error;
+        }
+        if (response && response.ok) return response.json();
+        if (response && response.status !== 429 && response.status < 500) {
+          throw new Error('pusher/history/ answered ' + response.status);
+        }
+        if (attempt >= 3) throw new Error('pusher/history/ answered ' + response.status);
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 250 * 2 ** attempt));
+      }
+    }
+
     async function fetchAfter(after) {
       const query = new URLSearchParams({ channel: channel.name, limit: String(settings.limit) });
       const askedAt = performance.now();
@@ -298,12 +319,7 @@
         if (after === 0) query.set('age', String(Math.floor((askedAt - state.takenAt) / 1000)));
         socketIds(channel.pusher).forEach((id) => query.append('socket_id', id));
       }
-      const response = await fetch(settings.endpoint + '?' + query, {
-        credentials: 'same-origin',
-        headers: Object.assign({ Accept: 'application/json' }, settings.headers),
-      });
-      if (!response.ok) throw new Error('pusher/history/ answered ' + response.status);
-      const answer = await response.json();
+      const answer = await ask(query);
       if (after === null) {
         if (state.position === null) [state.position, state.takenAt] = [answer.position, askedAt];
         return;
