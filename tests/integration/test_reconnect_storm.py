@@ -181,7 +181,7 @@ def web(storm_soketi: Soketi, settings: Any, test_database: str) -> Iterator[Gun
 
 
 def token(row: Mapping[str, Any]) -> Any:
-    return row["id"] if row["tagged"] else row["data"]
+    return row["id"] if row["data_is_object"] else row["data"]
 
 
 def expected(start: dict[str, int]) -> dict[str, list[Any]]:
@@ -191,7 +191,7 @@ def expected(start: dict[str, int]) -> dict[str, list[Any]]:
         rows = list(
             Delivery.objects.filter(channel=channel, status=Delivery.Status.SENT)
             .order_by("sent_at", "id")
-            .values("id", "tagged", "data")
+            .values("id", "data_is_object", "data")
         )
         ids = [row["id"] for row in rows]
         after = ids.index(start[channel]) + 1 if start[channel] else 0

@@ -319,3 +319,22 @@ def test_the_positions_tag_writes_each_channels_position_for_recover(db: Any) ->
     )
     with pytest.raises(PusherValidationError):
         Template('{% load pusher_django %}{% pusher_positions "bad name" %}').render(Context())
+
+
+def test_the_docs_view_takes_the_positions_before_the_data(db: Any) -> None:
+    """``docs/examples/recovery_view.py``, run as docs/recovery.md shows it."""
+    import runpy
+    from pathlib import Path
+
+    from django.test import RequestFactory
+
+    from tests.testapp.models import Message, Room
+
+    example = Path(__file__).parents[2] / "docs" / "examples" / "recovery_view.py"
+    room = runpy.run_path(str(example), init_globals={"Message": Message})["room"]
+    pk = Room.objects.create(name="r").pk
+    (last,) = sent(f"private-encrypted-room-{pk}", "hello")
+    rendered: dict[str, Any] = {}
+    room.__globals__["render"] = lambda request, name, context: rendered.update(context)
+    room(RequestFactory().get("/"), pk)
+    assert rendered == {"messages": [], "positions": {f"private-encrypted-room-{pk}": last}}

@@ -49,8 +49,8 @@ def test_channel_lookups_compare_exactly() -> None:
     assert list(Delivery.objects.filter(channel="private-room").values_list("id", flat=True)) == (
         lower
     )
-    assert history.events_after("private-ROOM", None).last_id == upper[0]
-    assert history.events_after("private-Room", None).last_id == 0
+    assert history.position("private-ROOM") == upper[0]
+    assert history.position("private-Room") == 0
 
 
 def test_prune_deletes_in_bounded_batches_oldest_first(
@@ -166,8 +166,8 @@ def test_every_statement_of_the_delivery_path_and_the_admin_reads_an_index(
         "claim": lambda: relay.claim("default"),
         "next_due": relay.next_due,
         "backlog": relay.backlog,
-        "history, far": lambda: history.events_after("private-quiet", quiet[0]),
-        "history, none": lambda: history.events_after("private-unused", 7),
+        "history, far": lambda: history.catch_up("private-quiet", quiet[0]),
+        "history, none": lambda: history.catch_up("private-unused", 7),
         "retry": lambda: relay.retry(failed),
         "prune": lambda: relay.prune(now=timezone.now() + timedelta(days=2)),
     }
