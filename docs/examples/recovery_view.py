@@ -1,4 +1,4 @@
-"""A page rendered at its channels' positions (docs/recovery.md); ``Message`` is the reader's model."""
+"""A page rendered at its channels' positions (docs/recovery.md); ``Message`` is yours."""
 
 from django.shortcuts import render
 

@@ -462,7 +462,7 @@ def test_the_history_query_pages_in_sending_order():
     names = run("history_query.py", channel="history", after=a, limit=2)
     assert names["last_id"] == e
     assert [row.pk for row in names["page"]] == [b, c, d]  # limit + 1: there is more
-    assert [event["id"] for event in history.events_after("history", a, limit=2).events] == [b, c]
+    assert [event["id"] for event in history.catch_up("history", a, limit=4).events] == [b, c, d, e]
 
 
 @pytest.mark.django_db
