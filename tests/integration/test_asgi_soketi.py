@@ -138,7 +138,8 @@ def test_batch_auth_and_history_through_uvicorn(asgi_server, soketi_settings, me
     assert [(e["id"], e["event"], e["data"]["n"]) for e in history["events"]] == [
         (second, "second", 2)
     ]
-    assert history["last_id"] == second
+    assert history["position"] == second
+    assert history["recovered"] is True
     refused = requests.get(
         f"{asgi_server.url}/pusher/history/", params={"channel": "private-room-a"}, timeout=10
     )
