@@ -214,12 +214,14 @@ def test_only_the_lock_holder_dispatches_and_a_standby_takes_over(listen, record
         lock_b.stop()
 
 
-def test_pusher_listen_command_stops_on_sigterm_with_exit_zero(soketi):
+def test_pusher_listen_command_stops_on_sigterm_with_exit_zero(soketi, test_database):
     env = dict(os.environ)
     env.update(
         DJANGO_SETTINGS_MODULE="tests.settings",
         TEST_PUSHER_URL=f"http://{APP_KEY}:{APP_SECRET}@127.0.0.1:{soketi.port}/apps/{APP_ID}",
         PYTHONPATH=str(ROOT),
+        # manage.py's model checks connect on MySQL: join the database that exists
+        TEST_DATABASE_NAME=test_database,
     )
     log = log_path("pusher_listen-command.log").open("wb")
     process = subprocess.Popen(
