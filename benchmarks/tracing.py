@@ -15,30 +15,15 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import threading
 import time
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pusher_django import tracing
 from pusher_django.transport import Transport
-
-
-class _Answer(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        self.wfile.write(b"{}")
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+from tests.support.empty_api import empty_api
 
 
 def median_us(call: Callable[[], object], calls: int) -> float:
@@ -57,9 +42,11 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=2000)
     calls = parser.parse_args().calls
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Answer)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    transport = Transport(f"http://127.0.0.1:{server.server_port}", 5)
+    with empty_api() as port:
+        run(calls, Transport(f"http://127.0.0.1:{port}", 5))
+
+
+def run(calls: int, transport: Transport) -> None:
     undecorated = Transport.send.__wrapped__  # type: ignore[attr-defined]
 
     def rest_plain() -> object:
@@ -90,7 +77,6 @@ def main() -> None:
         rest = median_us(rest_traced, calls)
         alone = median_us(wrapped, calls * 10)
         print(f"{name:<24}{rest:>12.1f}{plain_rest:>14.1f}{alone:>18.2f}{plain_nothing:>8.2f}")
-    server.shutdown()
 
 
 if __name__ == "__main__":

@@ -8,12 +8,10 @@ PostgreSQL, MariaDB).
 
 from __future__ import annotations
 
-import http.server
 import json
 import logging
 import re
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -42,6 +40,7 @@ from pusher_django.outbox.events import make_event
 from pusher_django.reporting import URLLIB3_LOGGER, SafeExceptionReporterFilter
 from pusher_django.transport import parse_retry_after
 from pusher_django.validation import is_socket_id, parse_whole_number, validate_socket_id
+from tests.support.empty_api import empty_api
 from tests.testapp.models import Message, Room
 
 pytestmark = pytest.mark.django_db
@@ -492,28 +491,11 @@ def test_the_shipped_filter_keeps_the_environment_secret_off_the_debug_page(
     assert "s3cr3t-value" not in html
 
 
-class _Ok(http.server.BaseHTTPRequestHandler):
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        self.wfile.write(b"{}")
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture
 def http_server() -> Iterator[int]:
     """A real local HTTP server answering ``{}`` to every POST: its port."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Ok)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server.server_address[1]
-    server.shutdown()
-    server.server_close()
+    with empty_api() as port:
+        yield port
 
 
 def test_urllib3_debug_lines_carry_no_usable_signature(
