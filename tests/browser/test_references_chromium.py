@@ -2,7 +2,7 @@
 
 Real pusher-js in headless Chromium with the shipped helper (``connect()`` and
 ``recover()``), the session's soketi, a Celery worker delivering the outbox,
-and the page's own requests to ``pusher/history/``.
+the page's own requests to ``pusher/history/``, and Chromium's offline mode.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from pusher_django.models import Delivery
 from pusher_django.outbox import trigger_on_commit
 from pusher_django.outbox.writer import capturing
 from tests.support.browser import chromium, signed_in, wait
+from tests.support.tcp_proxy import TcpProxy
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -29,6 +30,13 @@ BIG, SMALL = 100_000, 10
 
 def value(driver: WebDriver, expression: str) -> Any:
     return driver.execute_script(f"return {expression};")
+
+
+def offline(driver: WebDriver, on: bool) -> None:
+    driver.execute_cdp_cmd(
+        "Network.emulateNetworkConditions",
+        {"offline": on, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
+    )
 
 
 def open_page(live_server: Any, client: Client, channels: list[str]) -> WebDriver:
@@ -124,3 +132,36 @@ def test_a_reference_whose_event_is_gone_gives_the_error_event(
         assert [e["n"] for e in received(driver, channel)] == [1]
     finally:
         driver.quit()
+
+
+def test_large_events_missed_while_offline_are_recovered_whole_and_in_order(
+    live_server: Any, broadcasting: Any, soketi: Any, settings: Any
+) -> None:
+    """A catch-up lists them as references; the page resolves each one, in order."""
+    network = TcpProxy(soketi.port)  # the page's websocket goes through it
+    settings.PUSHER = {**settings.PUSHER, "WS_PORT": network.port}
+    channel = "private-encrypted-room-9"
+    driver = open_page(live_server, login("member"), [channel])
+    try:
+        notes(channel, [SMALL])
+        wait(driver, lambda d: len(received(d, channel)) == 1, 20)
+        offline(driver, True)
+        network.down = True
+        network.cut()
+        wait(driver, lambda d: value(d, "pusher.connection.state") != "connected", 20)
+        sizes = [BIG, SMALL, BIG]
+        notes(channel, sizes, start=1)
+        sent = Delivery.objects.filter(channel=channel, status=Delivery.Status.SENT)
+        wait(driver, lambda d: sent.count() == 4, 20)
+        offline(driver, False)
+        network.down = False
+        wait(driver, lambda d: value(d, "window.subscribed") == 2, 40)
+        wait(driver, lambda d: len(received(d, channel)) >= 4, 30)
+        got = received(driver, channel)
+        assert [(e["n"], e["size"], e["whole"]) for e in got] == [
+            (n, size, True) for n, size in enumerate([SMALL, *sizes])
+        ]
+        assert value(driver, "window.failures") == []
+    finally:
+        driver.quit()
+        network.close()
