@@ -26,7 +26,7 @@ from pusher_django.notices import Notice, event_received
 from pusher_django.outbox import make_event, relay, trigger_on_commit
 from pusher_django.outbox.events import wire_data
 from pusher_django.payloads import encode_event_data
-from tests.testapp.models import Message, Room
+from tests.testapp.models import Message, Room, Score
 
 pytestmark = pytest.mark.django_db
 URL = "/pusher/history/"
@@ -153,6 +153,31 @@ def test_a_broadcast_opts_in_with_by_reference(handoffs: list[Any]) -> None:
     assert json.loads(row.data)["text"] == "y" * 40_000
     with pytest.raises(PusherValidationError):
         RefusingBroadcast().handle(message, "created")
+
+
+class BigScoreBroadcast(Broadcast):
+    coalesce = True
+    by_reference = True
+
+    def channels(self, instance: Any, action: Any) -> list[str]:
+        return ["private-scores"]
+
+    def data(self, instance: Any, action: Any) -> dict[str, Any]:
+        return {"points": instance.points, "log": "z" * (6000 * instance.points)}
+
+
+def test_a_merged_event_that_grew_over_the_limit_goes_by_reference(handoffs: list[Any]) -> None:
+    score = Score.objects.create(player="ann", points=1)
+    Delivery.objects.all().delete()  # the test app's own broadcast of the score
+    broadcast = BigScoreBroadcast()
+    with TestCase.captureOnCommitCallbacks(execute=False), transaction.atomic():
+        broadcast.handle(score, "created")
+        assert not Delivery.objects.get().is_reference
+        score.points = 3
+        broadcast.handle(score, "updated")
+    row = Delivery.objects.get()
+    assert row.is_reference
+    assert json.loads(row.data)["points"] == 3
 
 
 def test_the_reference_limit_must_be_above_the_payload_limit(settings: Any) -> None:
