@@ -49,6 +49,9 @@ class Broadcast:
     coalesce: ClassVar[bool] = False
     #: Seconds a coalescing event waits for later updates (``None``: the OUTBOX setting).
     coalesce_window: ClassVar[float | None] = None
+    #: Send data too large for Pusher as a reference that pages and the listener resolve
+    #: (docs/large-events.md), instead of refusing the save.
+    by_reference: ClassVar[bool] = False
 
     def channels(self, instance: Model, action: Action) -> list[str]:
         """Default: ``private-<app_label>.<model_name>.<pk>`` (private: data is not public)."""
@@ -80,7 +83,10 @@ class Broadcast:
             return
         name = self.event(instance, action)
         data = self.data(instance, action)
-        events = [make_event(channel, name, data) for channel in self.channels(instance, action)]
+        events = [
+            make_event(channel, name, data, by_reference=self.by_reference)
+            for channel in self.channels(instance, action)
+        ]
         write(
             events,
             using=router.db_for_write(type(instance), instance=instance),
@@ -99,7 +105,7 @@ class Broadcast:
             merged_action: Action = merged  # type: ignore[assignment]
             return self.event(instance, merged_action), self.data(instance, merged_action)
 
-        return Coalescing(key[:255], action, window, rebuild)
+        return Coalescing(key[:255], action, window, rebuild, self.by_reference)
 
 
 def broadcasts(model: type[Model]) -> Any:

@@ -10,6 +10,11 @@ in order (``recovered``), or none at all with the reason (``too_old``,
 Centrifugo's recovery. Events triggered directly through the client never
 pass through the outbox and cannot be recovered.
 
+One event is also read by id (``?channel=…&id=…``): that is how a page
+resolves a large event sent by reference (docs/large-events.md), so only the
+exact channel's row answers, and any other id, pruned or of another channel,
+answers the same 410, whichever is true.
+
 Channel names compare exactly whatever the database's collation: a
 case-insensitive MariaDB column would otherwise hand ``PRIVATE-room-1``
 (a public name) the rows of ``private-room-1``.
@@ -34,7 +39,7 @@ from .conf import get_config
 from .endpoints import FORBIDDEN, endpoint, error
 from .exceptions import PusherValidationError
 from .models import Delivery
-from .outbox.events import id_field, wire_data
+from .outbox.events import id_field, sent_data, wire_data
 from .payloads import decode_data
 from .validation import parse_whole_number, validate_socket_id
 
@@ -147,16 +152,36 @@ def catch_up(
         return _not_recovered(channel, Reason.TOO_OLD)
     if socket_ids:
         rows = rows.exclude(socket_id__in=socket_ids)
-    found = list(rows.values_list("id", "channel", "name", "data", "data_is_object")[: limit + 1])
+    columns = ("id", "channel", "name", "data", "data_is_object", "is_reference")
+    found = list(rows.values_list(*columns)[: limit + 1])
     if len(found) > limit:
         return _not_recovered(channel, Reason.TOO_MANY)
     key = id_field()
+    # A large event comes back as its reference, as it was sent: the page resolves each one.
     events = [
-        {"id": pk, "event": name, "data": decode_data(wire_data(data, is_object, pk, key))}
-        for pk, exact, name, data, is_object in found
+        {"id": pk, "event": name, "data": decode_data(sent_data(data, obj, ref, pk, key))}
+        for pk, exact, name, data, obj, ref in found
         if exact == channel and not name.startswith(_RESERVED_PREFIXES)
     ]
     return CatchUp(channel, events[-1]["id"] if events else after, True, events=events)
+
+
+def find_event(channel: str, event_id: int) -> dict[str, Any] | None:
+    """Event ``event_id`` of exactly ``channel``, whole, as :func:`catch_up` lists events.
+
+    A primary-key lookup. Any status answers: the relay marks a row sent only
+    after Pusher accepted it, and a page may ask for a reference it was sent
+    before that. ``None`` when the row is gone or is not this channel's.
+    """
+    row = (
+        Delivery.objects.filter(pk=event_id)
+        .values("channel", "name", "data", "data_is_object")
+        .first()
+    )
+    if row is None or row["channel"] != channel or row["name"].startswith(_RESERVED_PREFIXES):
+        return None
+    data = wire_data(row["data"], row["data_is_object"], event_id, id_field())
+    return {"id": event_id, "event": row["name"], "data": decode_data(data)}
 
 
 def _why_missing(after: int) -> Reason:
@@ -181,6 +206,8 @@ def may_read(request: HttpRequest, channel: str) -> bool:
 def _query(request: HttpRequest) -> tuple[str, int | None, int, int | None, list[str]]:
     params = request.GET
     channel = validate_channel_name(params.get("channel"))
+    if "id" in params:
+        raise PusherValidationError("id is asked for on its own: channel and id.")
 
     after = parse_whole_number(params.get("after"), "after", 0, _MAX_ID)
     limit = parse_whole_number(params.get("limit"), "limit", 1, MAX_LIMIT) or DEFAULT_LIMIT
@@ -198,7 +225,10 @@ def history(request: HttpRequest) -> JsonResponse:
 
     Allowed exactly when subscribing to the channel would be (public
     channels: anyone). Without ``after`` it answers the channel's position.
+    ``?channel=…&id=<id>`` answers that one event (:func:`one_event`).
     """
+    if set(request.GET) == {"channel", "id"}:
+        return one_event(request)
     try:
         channel, after, limit, age, socket_ids = _query(request)
     except PusherValidationError as err:
@@ -210,3 +240,25 @@ def history(request: HttpRequest) -> JsonResponse:
     else:
         answer = catch_up(channel, after, limit=limit, age=age, socket_ids=socket_ids)
     return JsonResponse(answer.as_json())
+
+
+def one_event(request: HttpRequest) -> JsonResponse:
+    """``{"channel": …, "event": {id, event, data}}``; 403 as subscribing, 410 gone, 404 never was.
+
+    Authorization comes first, so a refused caller learns nothing about the id.
+    """
+    try:
+        channel = validate_channel_name(request.GET.get("channel"))
+        event_id = parse_whole_number(request.GET.get("id"), "id", 1, _MAX_ID)
+        if event_id is None:
+            raise PusherValidationError("id must be a whole number from 1 to 2**63-1.")
+    except PusherValidationError as err:
+        return error(str(err), 400)
+    if not may_read(request, channel):
+        return error(FORBIDDEN, 403)
+    found = find_event(channel, event_id)
+    if found is not None:
+        return JsonResponse({"channel": channel, "event": found})
+    if _why_missing(event_id) is Reason.TOO_OLD:
+        return error("The event is no longer retained (OUTBOX['RETENTION']).", 410)
+    return error("No such event.", 404)

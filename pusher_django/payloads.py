@@ -47,11 +47,14 @@ def _encrypted_channel(channels: Sequence[str], master_key: bytes | None) -> str
     return encrypted[0]
 
 
-def _check_size(size: int, encrypted: bool, max_bytes: int) -> None:
+def check_size(
+    size: int, encrypted: bool, max_bytes: int, setting: str = "['MAX_PAYLOAD_BYTES']"
+) -> None:
+    """Refuse ``size`` bytes over ``max_bytes``, naming the ``setting`` that sets the limit."""
     if size > max_bytes:
         raise PusherValidationError(
             f"Event data is {size} bytes{' once encrypted' if encrypted else ''}; "
-            f"the limit is {max_bytes} (PUSHER['MAX_PAYLOAD_BYTES'])."
+            f"the limit is {max_bytes} (PUSHER{setting})."
         )
 
 
@@ -67,19 +70,20 @@ def encode_event_data(
     encrypted = _encrypted_channel(channels, master_key)
     if encrypted is not None:
         encoded = crypto.encrypt(encrypted, encoded, cast(bytes, master_key))
-    _check_size(len(encoded.encode("utf-8")), encrypted is not None, max_bytes)
+    check_size(len(encoded.encode("utf-8")), encrypted is not None, max_bytes)
     return encoded
 
 
-def check_event_data(
-    channels: Sequence[str], encoded: str, *, master_key: bytes | None, max_bytes: int
-) -> None:
-    """What :func:`encode_event_data` refuses, checked without encrypting (at save time)."""
+def sent_size(channels: Sequence[str], encoded: str, *, master_key: bytes | None) -> int:
+    """The bytes ``encoded`` takes on the wire, encrypted for an encrypted channel.
+
+    Computed without encrypting, so a save can check it cheaply; raises what
+    :func:`encode_event_data` would (several channels with an encrypted one,
+    no master key).
+    """
     encrypted = _encrypted_channel(channels, master_key)
     size = len(encoded.encode("utf-8"))
-    if encrypted is not None:
-        size = crypto.encrypted_size(size)
-    _check_size(size, encrypted is not None, max_bytes)
+    return crypto.encrypted_size(size) if encrypted is not None else size
 
 
 def decode_data(data: Any) -> Any:

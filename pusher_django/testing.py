@@ -53,6 +53,8 @@ class CapturedBroadcasts:
             }
             if row.socket_id:
                 event["socket_id"] = row.socket_id
+            if row.is_reference:
+                event["by_reference"] = True  # too large: sent as a reference to this data
             by_batch.setdefault(row.batch, []).append(event)
             self.events.append(event)
         self.batches.extend(by_batch.values())

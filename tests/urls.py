@@ -12,6 +12,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("metrics/", metrics_view),
     path("test-pages/channels/", views.many_channels, name="test-many-channels"),
     path("test-pages/recovery/<int:room_id>/", views.recovery, name="test-recovery"),
+    path("test-pages/references/", views.references, name="test-references"),
     path("test-pages/save/", views.save_message, name="test-save"),
     path("test-pages/asave/", views.asave_message, name="test-asave"),
     path("test-pages/atrigger/", views.atrigger_ping, name="test-atrigger"),

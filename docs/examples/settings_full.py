@@ -37,5 +37,6 @@ PUSHER = {
         "COALESCE_WINDOW": 0.0,  # seconds a coalescing broadcast waits for later updates
         "BACKLOG_WARNING": 60.0,  # warn when the oldest pending event is older
         "ID_FIELD": "_pusher_id",  # key of the event id in object data (None: no id)
+        "MAX_REFERENCE_BYTES": 1048576,  # largest data sent by reference (large-events.md)
     },
 }

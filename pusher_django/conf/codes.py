@@ -64,6 +64,9 @@ NOT_A_DICT_OR_NONE = _error(28, "a section's value is neither a dict nor `None`"
 UNKNOWN_KEY = _warning(1, "an unknown key in `PUSHER` or one of its sections (a typo?)")
 SHORT_LEASE = _warning(2, '`OUTBOX["LEASE"]` is not longer than sending one claim can take')
 SECRET_IN_REPORTS = _warning(3, "the `PUSHER_URL` secret would show in Django's error reports")
+SMALL_REFERENCE_LIMIT = _warning(
+    4, '`OUTBOX["MAX_REFERENCE_BYTES"]` is not above `MAX_PAYLOAD_BYTES`'
+)
 
 #: Every code, in id order (errors, then warnings).
 CODES: tuple[Code, ...] = tuple(

@@ -59,6 +59,21 @@ def check_outbox_lease(v: Mapping[str, Any]) -> list[Problem]:
     ]
 
 
+def check_reference_limit(v: Mapping[str, Any]) -> list[Problem]:
+    """At or below the payload limit, ``by_reference`` refuses every event it exists for."""
+    limit, payload = v["OUTBOX"]["MAX_REFERENCE_BYTES"], v["MAX_PAYLOAD_BYTES"]
+    if not (POSITIVE_INT.test(limit) and POSITIVE_INT.test(payload)) or limit > payload:
+        return []
+    return [
+        Problem(
+            codes.SMALL_REFERENCE_LIMIT,
+            f"PUSHER['OUTBOX']['MAX_REFERENCE_BYTES'] ({limit}) is not above "
+            f"PUSHER['MAX_PAYLOAD_BYTES'] ({payload}): no event can be sent by reference.",
+            "Raise OUTBOX['MAX_REFERENCE_BYTES'] (default 1048576) or remove it.",
+        )
+    ]
+
+
 def check_reports(_values: Mapping[str, Any]) -> list[Problem]:
     """The ``PUSHER_URL`` secret must not reach Django's error reports.
 
@@ -98,5 +113,6 @@ def _url_secret(url: object) -> str | None:
 CROSS_CHECKS: list[Callable[[Mapping[str, Any]], list[Problem]]] = [
     check_cluster_and_host,
     check_outbox_lease,
+    check_reference_limit,
     check_reports,
 ]

@@ -104,6 +104,8 @@ class OutboxSettings:
         OPTIONAL_TEXT,
         "Set it to '_pusher_id' (the default) or None to send no event id.",
     )
+    #: The largest event data accepted by reference (docs/large-events.md), in bytes.
+    max_reference_bytes: int = setting(1048576, POSITIVE_INT)
 
 
 @dataclass(frozen=True)

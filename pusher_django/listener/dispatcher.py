@@ -28,6 +28,8 @@ from django.db import close_old_connections
 
 from pusher_django.notices import Notice, send
 
+from .references import resolved
+
 __all__ = ["Dispatcher"]
 
 logger = logging.getLogger(__name__)
@@ -128,7 +130,9 @@ class Dispatcher:
                     notice = pending.popleft()
                     if notice is _STOP:
                         return
-                    send(notice, sender)
+                    whole = resolved(notice)  # a large event sent by reference: read it
+                    if whole is not None:
+                        send(whole, sender)
                     if self._drained is not None:
                         self._maybe_release()
             finally:

@@ -74,6 +74,8 @@ class Delivery(models.Model):
     data = models.TextField(_("data"))
     #: ``data`` is a JSON object, which then carries the event id as its first key on the wire.
     data_is_object = models.BooleanField(default=False)
+    #: Too large for Pusher: sent as a reference that pages fetch from ``pusher/history/``.
+    is_reference = models.BooleanField(default=False)
     socket_id = models.CharField(_("excluded socket"), max_length=50, blank=True, default="")
     status = models.CharField(
         _("status"), max_length=7, choices=Status.choices, default=Status.PENDING

@@ -27,14 +27,18 @@ def trigger_on_commit(
     *,
     socket_id: str | None = None,
     using: str | None = None,
+    by_reference: bool = False,
 ) -> None:
     """Trigger ``event`` on ``channels`` once the current transaction commits.
 
     The events are stored in the outbox table inside the transaction, so a
-    rollback removes them and a commit guarantees them.
+    rollback removes them and a commit guarantees them. With ``by_reference``
+    data too large for Pusher is sent as a reference that pages and the
+    listener resolve (docs/large-events.md).
     """
     names = [channels] if isinstance(channels, str) else list(channels)
-    write([make_event(name, event, data, socket_id) for name in names], using)
+    events = [make_event(name, event, data, socket_id, by_reference=by_reference) for name in names]
+    write(events, using)
 
 
 #: :func:`trigger_on_commit` from a coroutine: the same arguments, awaited. The row is

@@ -33,7 +33,7 @@ from pusher_django.models.delivery import DeliveryQuerySet
 from pusher_django.retry import retry_delay
 from pusher_django.tracing import traced
 
-from .events import id_field, wire_data
+from .events import id_field, sent_data
 
 logger = logging.getLogger(__name__)
 
@@ -181,7 +181,7 @@ def _event(row: Delivery, id_key: str | None) -> dict[str, Any]:
     event: dict[str, Any] = {
         "channel": row.channel,
         "name": row.name,
-        "data": wire_data(row.data, row.data_is_object, row.pk, id_key),
+        "data": sent_data(row.data, row.data_is_object, row.is_reference, row.pk, id_key),
     }
     if row.socket_id:
         event["socket_id"] = row.socket_id

@@ -77,6 +77,7 @@ class Coalescing:
     window: float
     #: The event name and data for a merged action.
     rebuild: Callable[[str], tuple[str, Any]]
+    by_reference: bool = False
 
 
 def write(
@@ -98,6 +99,7 @@ def write(
                 name=event.name,
                 data=event.data,
                 data_is_object=event.data_is_object,
+                is_reference=event.is_reference,
                 socket_id=event.socket_id,
                 batch=state.batch,
                 coalesce_key=coalesce.key if coalesce else None,
@@ -148,12 +150,15 @@ def _merge(
     if merged is None:
         return guard.delete()[0] > 0
     name, data = coalesce.rebuild(merged)
-    rebuilt = make_event(event.channel, name, data, event.socket_id or None)
+    rebuilt = make_event(
+        event.channel, name, data, event.socket_id or None, by_reference=coalesce.by_reference
+    )
     socket_id = rebuilt.socket_id if rebuilt.socket_id == row["socket_id"] else ""
     updated = guard.update(
         name=rebuilt.name,
         data=rebuilt.data,
         data_is_object=rebuilt.data_is_object,
+        is_reference=rebuilt.is_reference,
         action=merged,
         socket_id=socket_id,
     )

@@ -31,6 +31,12 @@ def recovery(request: HttpRequest, room_id: int) -> HttpResponse:
     )
 
 
+@login_required
+def references(request: HttpRequest) -> HttpResponse:
+    """A page on the ``?channel=`` channels recording ``note`` events and reference failures."""
+    return render(request, "testapp/references.html", {"channels": request.GET.getlist("channel")})
+
+
 @csrf_exempt
 @require_POST
 def save_message(request: HttpRequest) -> JsonResponse:

@@ -229,6 +229,23 @@ def test_the_broadcast_example_sends_what_it_says(room, replace_broadcast):
     sent.assert_broadcast("message.created", data={"text": "hi"})
 
 
+def test_the_large_events_example_sends_big_data_by_reference(room, replace_broadcast, settings):
+    settings.PUSHER = {**settings.PUSHER, "MAX_PAYLOAD_BYTES": 400}
+    replace_broadcast(Message)
+    names = run("large_events.py", Message=Message)
+    with capture_broadcasts() as sent:
+        Message.objects.create(room=room, text="short")
+        Message.objects.create(room=room, text="y" * 450)
+        names["publish_report"](7, [{"n": n} for n in range(100)])
+    assert [(e["name"], e.get("by_reference", False)) for e in sent.events] == [
+        ("message.created", False),
+        ("message.created", True),
+        ("report.ready", True),
+    ]
+    assert sent.events[1]["data"]["text"] == "y" * 450
+    assert len(sent.events[2]["data"]["rows"]) == 100
+
+
 def test_the_coalescing_example_merges_updates(db, replace_broadcast):
     replace_broadcast(Score)
     run("coalesce.py", Score=Score)

@@ -9,7 +9,9 @@
  * pages that build their client by hand. recover(pusher) (or recover(channel)) makes
  * channels catch up, after every reconnect, on the events they missed. hideMember(pusher,
  * id) keeps a member (connect() does it for the site's listener) out of presence
- * channels' members, counts and member events.
+ * channels' members, counts and member events. resolveReferences(pusher) (connect() and
+ * recover() do it) fetches large events that were sent by reference before the channel's
+ * handlers see them.
  */
 (function (root) {
   'use strict';
@@ -143,7 +145,130 @@
       },
       userAuthentication: { endpoint: page.userAuthEndpoint, transport: 'ajax', headers: csrf },
     }, overrides || {});
-    return hideMember(new root.Pusher(page.key, options), page.listenerId);
+    const client = hideMember(new root.Pusher(page.key, options), page.listenerId);
+    return resolveReferences(client, { endpoint: page.historyEndpoint });
+  }
+
+  /** The key that marks a reference to a large event; its value is the event's id. */
+  const REFERENCE_KEY = '_pusher_ref';
+
+  /**
+   * GET pusher/history/ with `query`; a dropped connection, 429 or 5xx is tried again (three
+   * times). A refusal throws an Error whose `status` is the answer's.
+   */
+  async function historyGet(settings, query) {
+    for (let attempt = 0; ; attempt += 1) {
+      let response = null;
+      try {
+        response = await fetch(settings.endpoint + '?' + query, {
+          credentials: 'same-origin',
+          headers: Object.assign({ Accept: 'application/json' }, settings.headers),
+        });
+      } catch (error) {
+        if (attempt >= 3) throw error;
+      }
+      if (response && response.ok) return response.json();
+      if ((response && response.status !== 429 && response.status < 500) || attempt >= 3) {
+        const error = new Error('pusher/history/ answered ' + response.status);
+        error.status = response.status;
+        throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 250 * 2 ** attempt));
+    }
+  }
+
+  /**
+   * Resolve large events sent by reference: an event whose data is {_pusher_id: 42,
+   * _pusher_ref: 42} is fetched whole from pusher/history/?channel=…&id=42 (authorized
+   * exactly like subscribing, decrypted for the page like history) and reaches the
+   * channel's bind() handlers with its full data. Events that arrive meanwhile wait, so the
+   * handlers see every event in the order it was sent. When the fetch is refused (the user
+   * may no longer read the channel: reason 'refused'), the event is no longer retained
+   * (OUTBOX["RETENTION"]: 'expired') or pusher/history/ cannot be reached ('unavailable'),
+   * the channel emits `pusher_django:reference-failed` with {channel, event, id, reason,
+   * status} instead, and the next events follow. Pass a Pusher client (every channel, now
+   * and later) or one channel. Options: endpoint, headers (extra request headers).
+   */
+  function resolveReferences(target, options) {
+    let page = {};
+    try { page = config(); } catch (error) { /* the endpoint is given in options */ }
+    const settings = Object.assign(
+      { endpoint: page.historyEndpoint || '/pusher/history/', headers: {} },
+      options || {},
+    );
+    if (!settings.endpoint) settings.endpoint = page.historyEndpoint || '/pusher/history/';
+    if (target && target.channels && typeof target.subscribe === 'function') {
+      target.channels.all().forEach((channel) => resolveOnChannel(channel, settings));
+      const subscribe = target.subscribe.bind(target);
+      target.subscribe = (name) => resolveOnChannel(subscribe(name), settings);
+      return target;
+    }
+    return resolveOnChannel(target, settings);
+  }
+
+  function referenceId(data) {
+    const id = data && typeof data === 'object' && !Array.isArray(data) ? data[REFERENCE_KEY] : undefined;
+    return Number.isInteger(id) && id > 0 ? id : undefined;
+  }
+
+  function resolveOnChannel(channel, settings) {
+    if (!channel || channel.pusherDjangoReferences) return channel;
+    channel.pusherDjangoReferences = true;
+    const emit = channel.emit.bind(channel);
+    const waiting = []; // [name, data, metadata] behind a reference being fetched
+    let busy = false;
+
+    function safely(name, data, metadata) {
+      try {
+        emit(name, data, metadata);
+      } catch (error) {
+        console.error('pusher_django: a handler of', name, 'on', channel.name, 'failed', error);
+      }
+    }
+
+    async function resolve(name, id) {
+      const query = new URLSearchParams({ channel: channel.name, id: String(id) });
+      try {
+        const answer = await historyGet(settings, query);
+        if (answer.event && answer.event.event === name) return [answer.event.data, null];
+        return [null, { reason: 'refused', status: 200 }];
+      } catch (error) {
+        const status = typeof error.status === 'number' ? error.status : null;
+        const reason = status === 403 ? 'refused' : status === 404 || status === 410 ? 'expired' : 'unavailable';
+        return [null, { reason, status }];
+      }
+    }
+
+    async function drain() {
+      busy = true;
+      while (waiting.length) {
+        const [name, data, metadata] = waiting.shift();
+        const id = referenceId(data);
+        if (id === undefined) {
+          safely(name, data, metadata);
+          continue;
+        }
+        const [whole, failure] = await resolve(name, id);
+        if (failure === null) safely(name, whole, metadata);
+        else {
+          console.warn('pusher_django: event', id, name, 'on', channel.name, 'not resolved:', failure.reason);
+          safely('pusher_django:reference-failed', Object.assign({ channel: channel.name, event: name, id }, failure));
+        }
+      }
+      busy = false;
+    }
+
+    channel.emit = function (name, data, metadata) {
+      const internal = typeof name === 'string' && (name.indexOf('pusher:') === 0 || name.indexOf('pusher_internal:') === 0);
+      if (internal || (!busy && referenceId(data) === undefined)) {
+        emit(name, data, metadata);
+      } else {
+        waiting.push([name, data, metadata]);
+        if (!busy) drain();
+      }
+      return channel;
+    };
+    return channel;
   }
 
   /**
@@ -219,6 +344,7 @@
 
   function recoverChannel(channel, settings) {
     if (channel.pusherDjangoRecovery) return channel;
+    resolveOnChannel(channel, settings); // a recovered large event comes back as its reference
     const given = settings.positions && settings.positions[channel.name];
     const state = {
       position: typeof given === 'number' ? given : null,
@@ -290,26 +416,7 @@
       if (typeof settings.onOutcome === 'function') settings.onOutcome(result);
     }
 
-    /** GET pusher/history/; a dropped connection, 429 or 5xx is tried again (three times). */
-    async function ask(query) {
-      for (let attempt = 0; ; attempt += 1) {
-        let response = null;
-        try {
-          response = await fetch(settings.endpoint + '?' + query, {
-            credentials: 'same-origin',
-            headers: Object.assign({ Accept: 'application/json' }, settings.headers),
-          });
-        } catch (error) {
-          if (attempt >= 3) throw error;
-        }
-        if (response && response.ok) return response.json();
-        if (response && response.status !== 429 && response.status < 500) {
-          throw new Error('pusher/history/ answered ' + response.status);
-        }
-        if (attempt >= 3) throw new Error('pusher/history/ answered ' + response.status);
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * 250 * 2 ** attempt));
-      }
-    }
+    const ask = (query) => historyGet(settings, query);
 
     async function fetchAfter(after) {
       const query = new URLSearchParams({ channel: channel.name, limit: String(settings.limit) });
@@ -372,5 +479,5 @@
     return channel;
   }
 
-  root.PusherDjango = Object.assign(root.PusherDjango || {}, { batchAuthorizer, config, connect, hideMember, recover });
+  root.PusherDjango = Object.assign(root.PusherDjango || {}, { batchAuthorizer, config, connect, hideMember, recover, resolveReferences });
 })(window);
