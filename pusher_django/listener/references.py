@@ -20,6 +20,9 @@ from pusher_django import signals
 from pusher_django.notices import Notice
 from pusher_django.outbox.events import REFERENCE_KEY
 
+#: Client events come from pages: their data is never resolved, whatever it looks like.
+CLIENT_EVENT_PREFIX = "client-"
+
 __all__ = ["reference_id", "resolved"]
 
 logger = logging.getLogger(__name__)
@@ -39,6 +42,8 @@ def resolved(notice: Notice) -> Notice | None:
     """``notice`` with the referenced event's data; ``None`` when that event is gone."""
     if notice.signal is not signals.event_received:
         return notice
+    if str(notice.kwargs["event"]).startswith(CLIENT_EVENT_PREFIX):
+        return notice  # sent by a page, never an outbox row
     event_id = reference_id(notice.kwargs["data"])
     if event_id is None:
         return notice

@@ -134,6 +134,32 @@ def test_a_reference_whose_event_is_gone_gives_the_error_event(
         driver.quit()
 
 
+def test_a_client_event_that_looks_like_a_reference_is_delivered_as_it_is(
+    live_server: Any, broadcasting: Any
+) -> None:
+    """A member cannot make other pages fetch a row: client events are never resolved."""
+    channel = "presence-room-refs"  # anyone may join; soketi relays client events here
+    sender = open_page(live_server, login("sender"), [channel])
+    reader = open_page(live_server, login("reader"), [channel])
+    try:
+        notes(channel, [BIG])
+        wait(reader, lambda d: len(received(d, channel)) == 1, 30)  # the server's event, whole
+        assert received(reader, channel)[0]["whole"] is True
+        row = Delivery.objects.get(channel=channel).pk
+        forged = {"_pusher_ref": row}  # no _pusher_id: recovery would drop a repeated id
+        sender.execute_script(
+            "window.pusher.channel(arguments[0]).trigger('client-note', arguments[1]);",
+            channel,
+            forged,
+        )
+        wait(reader, lambda d: len(received(d, channel)) == 2, 30)
+        assert received(reader, channel)[1] == {"client": forged}
+        assert value(reader, "window.failures") == []
+    finally:
+        sender.quit()
+        reader.quit()
+
+
 def test_large_events_missed_while_offline_are_recovered_whole_and_in_order(
     live_server: Any, broadcasting: Any, soketi: Any, settings: Any
 ) -> None:

@@ -317,7 +317,8 @@ def test_the_listener_resolves_a_reference_from_the_row(handoffs: list[Any]) -> 
 def test_the_listener_drops_a_reference_it_cannot_resolve(handoffs: list[Any]) -> None:
     row = save(ENCRYPTED, BIG)
     reference = {"_pusher_ref": row.pk}
-    assert resolved(event_received(ENCRYPTED, "client-big", reference, None)) is None  # forged
+    forged = event_received(ENCRYPTED, "client-big", reference, None)  # a member's client event
+    assert resolved(forged) is forged
     assert resolved(event_received("private-encrypted-room-2", "big", reference, None)) is None
     row.delete()
     assert resolved(event_received(ENCRYPTED, "big", reference, None)) is None

@@ -259,7 +259,9 @@
     }
 
     channel.emit = function (name, data, metadata) {
-      const internal = typeof name === 'string' && (name.indexOf('pusher:') === 0 || name.indexOf('pusher_internal:') === 0);
+      // System events, and client events (sent by pages, never outbox rows), are never references.
+      const internal = typeof name === 'string' && (name.indexOf('pusher:') === 0
+        || name.indexOf('pusher_internal:') === 0 || name.indexOf('client-') === 0);
       if (internal || (!busy && referenceId(data) === undefined)) {
         emit(name, data, metadata);
       } else {
