@@ -83,6 +83,7 @@ class Listener:
         self._thread: threading.Thread | None = None
         self._connected = threading.Event()
         self._closing: set[asyncio.Future[None]] = set()
+        self._wake_scheduled = False  # a DISPATCH_DELAY timer will wake the receiver thread
 
     def __repr__(self) -> str:
         return f"<Listener {self.state.value} socket_id={self.socket_id} channels={self.channels}>"
@@ -216,6 +217,7 @@ class Listener:
         self._stop_event = asyncio.Event()
         self._wake = asyncio.Event()
         self._loop = asyncio.get_running_loop()
+        self._wake_scheduled = False
         self.dispatcher.start()
         try:
             while not self.session.stopping:
@@ -287,14 +289,14 @@ class Listener:
         loop = asyncio.get_running_loop()
         clock = loop.time
         dispatcher = self.dispatcher
-        wake_at: asyncio.TimerHandle | None = None
         async for frame in ws:
             session.receive(frame, clock())
             received = session.events_received()
             if received:
                 dispatcher.extend(received, wake=False)
-                if wake_at is None or wake_at.when() < clock():
-                    wake_at = loop.call_later(DISPATCH_DELAY, dispatcher.wake)
+                if not self._wake_scheduled:
+                    self._wake_scheduled = True
+                    loop.call_later(DISPATCH_DELAY, self._wake_dispatcher)
                 if dispatcher.backlogged:
                     dispatcher.wake()
                     await dispatcher.room()
@@ -324,6 +326,10 @@ class Listener:
                         )
         except ConnectionClosed:
             logger.debug("Pusher listener: frames not sent, connection closed")
+
+    def _wake_dispatcher(self) -> None:
+        self._wake_scheduled = False
+        self.dispatcher.wake()
 
     def _hand_over(self) -> None:
         received = self.session.events_received()
