@@ -19,9 +19,11 @@ event, divided by the events received.
    fed by the same batches.
 4. Memory through soketi: pusher_django's RSS over ``--memory-events``.
 
-Targets (issue #16): pusher_django at least 2x less CPU per event than pysher
-through soketi, 3x on the replay server; RSS growth at most 5 MB over 100,000
-events.
+Targets (issues #16 and #23): pusher_django at least 2x less CPU per event
+than pysher through soketi with this per-event receiver work, 3x on the replay
+server; RSS growth at most 5 MB over 100,000 events. Each line also gives the
+process's context switches per event: through soketi, wake-ups cost more CPU
+than the events themselves.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import argparse
 import json
 import multiprocessing
 import os
+import resource
 import sys
 import tempfile
 import threading
@@ -49,6 +52,11 @@ def rss_mb() -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def switches() -> int:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_nvcsw + usage.ru_nivcsw
 
 
 def event_data(n: int) -> dict[str, Any]:
@@ -73,8 +81,11 @@ class Sink:
         # os.times() for the user/sys split (10 ms ticks); process_time() for the total.
         self.times_start = os.times()
         self.times_end: os.times_result | None = None
+        # Context switches: how often the process slept and woke (per event, a cost of its own).
+        self.switches_start = self.switches_end = 0
 
     def start(self) -> None:
+        self.switches_start = switches()
         self.times_start = os.times()
         self.cpu_start = time.process_time()
         self.wall_start = time.perf_counter()
@@ -85,6 +96,7 @@ class Sink:
         if self.count >= self.expected:
             self.cpu_end = time.process_time()
             self.times_end = os.times()
+            self.switches_end = switches()
             self.wall_end = time.perf_counter()
             self.done.set()
 
@@ -94,7 +106,9 @@ class Sink:
         wall = (self.wall_end or time.perf_counter()) - self.wall_start
         end = self.times_end or os.times()
         count = max(self.count, 1)
+        switched = (self.switches_end or switches()) - self.switches_start
         return {
+            "switches": switched / count,
             "count": self.count,
             "cpu_us": cpu / count * 1e6,
             "user_us": (end.user - self.times_start.user) / count * 1e6,
@@ -208,6 +222,7 @@ def line(label: str, result: dict[str, float]) -> None:
         f"  {label:<38} {int(result['count']):>7} events  {rate:>8.0f} ev/s  "
         f"CPU {result['cpu_us']:>6.1f} us/event "
         f"(user {result['user_us']:.0f}, sys {result['sys_us']:.0f})  "
+        f"{result['switches']:.2f} switches/event  "
         f"RSS {result['rss_before']:>6.1f} -> {result['rss_after']:>6.1f} MB",
         flush=True,
     )

@@ -18,8 +18,8 @@ a message saying why, instead of silently doing nothing.
 
 from __future__ import annotations
 
-import inspect
 import logging
+from types import CoroutineType
 from typing import Any, NamedTuple
 
 import django
@@ -135,7 +135,7 @@ def send(notice: Notice, sender: Any) -> bool:
     ok = True
     for receiver, outcome in notice.signal.send_robust(sender, **notice.kwargs):
         result = outcome
-        if inspect.iscoroutine(outcome):
+        if isinstance(outcome, CoroutineType):
             outcome.close()
             result = TypeError(_UNAWAITED)
         if isinstance(result, BaseException):

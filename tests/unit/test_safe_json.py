@@ -45,6 +45,8 @@ def test_ordinary_json_decodes_exactly_like_json_loads(value: Any) -> None:
         ("1e999", "out of range"),
         ("1" + "0" * 400, "out of range"),
         (str(2**63), "out of range"),
+        ("9" * 19, "out of range"),  # 19 digits: past the short-integer fast path
+        (str(-(2**63) - 1), "out of range"),
         ("{} []", "extra data"),
         ("", "not valid JSON"),
         (b"\xff\xfe", "UTF-8"),
@@ -54,6 +56,20 @@ def test_unsafe_json_is_a_clean_validation_error(text: str | bytes, reason: str)
     with pytest.raises(UnsafeJSON, match=reason):
         safe_json.loads(text)
     assert isinstance(UnsafeJSON("x"), ValueError)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        (str(2**63 - 1), 2**63 - 1),
+        (str(-(2**63) + 1), -(2**63) + 1),
+        ("-" + "9" * 18, -int("9" * 18)),
+        (" \n[1, 2.5]\t ", [1, 2.5]),
+        ("\r{}", {}),
+    ],
+)
+def test_numbers_up_to_the_limit_and_surrounding_space_are_accepted(text: str, value: Any) -> None:
+    assert safe_json.loads(text) == value
 
 
 def test_size_limit() -> None:
