@@ -17,6 +17,17 @@ from .support.soketi import Soketi
 from .support.worker import CeleryWorker
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """A test's send-at-commit work ends, and its connections close, before its database does."""
+    from pusher_django.outbox.sender import running_sender
+
+    sender = running_sender()
+    if sender is not None:
+        sender.wait_idle()
+    return (yield)
+
+
 @pytest.fixture(autouse=True)
 def _fresh_config() -> Iterator[None]:
     reset_config()

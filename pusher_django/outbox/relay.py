@@ -130,7 +130,7 @@ def deliver(using: str | None = None, *, max_rounds: int | None = None) -> Repor
         rounds += 1
         if not rows:
             break
-        _send(client, rows, using, report)
+        send_rows(client, rows, using, report)
         if report.deferred:
             break  # the API is failing: leave the rest to the scheduled retry
     report.next_due = next_due(using)
@@ -141,7 +141,7 @@ def deliver(using: str | None = None, *, max_rounds: int | None = None) -> Repor
     return report
 
 
-def _send(
+def send_rows(
     client: PusherClient,
     rows: list[Delivery],
     using: str,
@@ -169,7 +169,7 @@ def _send(
         except PusherError as err:
             if size == 1:
                 _fail(chunk, str(err), using, token, report)
-            elif not _send(client, chunk, using, report, size=1):
+            elif not send_rows(client, chunk, using, report, size=1):
                 _release(rows[start + size :], using, token)
                 return False
         else:
@@ -205,8 +205,42 @@ def _mark_sent(rows: Sequence[Delivery], using: str, token: Any, report: Report)
 
 
 def _release(rows: Sequence[Delivery], using: str, token: Any) -> None:
-    if rows:
-        _mine(rows, using, token).update(lease_token=None, lease_until=None)
+    release([row.pk for row in rows], using, token)
+
+
+def release(ids: Sequence[int], using: str, token: Any) -> None:
+    """Give up the lease ``token`` holds on ``ids``: the next claim may take them."""
+    if ids:
+        _rows(using).filter(id__in=list(ids), lease_token=token).update(
+            lease_token=None, lease_until=None
+        )
+
+
+# -- rows leased at commit (:mod:`.sender`) ---------------------------------------------
+
+
+def leased(ids: Sequence[int], using: str, token: Any, now: datetime) -> list[Delivery]:
+    """Those of ``ids`` still pending under ``token``'s unexpired lease, in id order."""
+    return list(
+        _rows(using)
+        .filter(id__in=list(ids), status=PENDING, lease_token=token, lease_until__gt=now)
+        .order_by("id")
+    )
+
+
+def unbroken_runs(picked: Sequence[tuple[int, str]], using: str) -> list[int]:
+    """Per channel, the ``(id, channel)`` picked up to the first pending row not among them."""
+    return _unbroken_runs(picked, _rows(using))
+
+
+def free_after(channels: set[str], after: int, using: str) -> bool:
+    """Whether a pending row newer than ``after`` on ``channels`` waits for a claim."""
+    return (
+        _rows(using)
+        .pending()
+        .filter(channel__in=channels, id__gt=after, lease_token__isnull=True)
+        .exists()
+    )
 
 
 def _fail(rows: Sequence[Delivery], error: str, using: str, token: Any, report: Report) -> None:

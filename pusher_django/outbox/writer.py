@@ -20,11 +20,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from pusher_django import counters
+from pusher_django.conf import get_config
 from pusher_django.models import Delivery
 
 from .events import OutgoingEvent, make_event
@@ -44,13 +45,20 @@ _local = threading.local()
 
 
 class _Transaction:
-    """What the writes of one transaction share: their batch id and the hand-off."""
+    """What the writes of one transaction share: their batch id and the hand-off.
 
-    __slots__ = ("batch", "handed_off")
+    The batch id is also the lease token of the rows written leased for
+    send-at-commit (``leased``); ``unleased`` says whether rows are left for
+    Celery (a coalescing window, or send-at-commit off).
+    """
+
+    __slots__ = ("batch", "handed_off", "leased", "unleased")
 
     def __init__(self) -> None:
         self.batch = uuid.uuid4()
         self.handed_off = False
+        self.leased: list[int] = []
+        self.unleased = False
 
 
 def _transaction(using: str) -> _Transaction:
@@ -92,6 +100,9 @@ def write(
     state = _transaction(using)
     now = timezone.now()
     due = now + timedelta(seconds=coalesce.window) if coalesce and coalesce.window else now
+    capture = _capturing.get()
+    lease = not capture and due == now and _sends_at_commit(using)
+    until = now + timedelta(seconds=get_config().outbox.lease) if lease else None
     with transaction.atomic(using=using, savepoint=False):
         rows = [
             Delivery(
@@ -106,14 +117,20 @@ def write(
                 action=coalesce.action if coalesce else "",
                 created_at=now,
                 available_at=due,
+                lease_token=state.batch if lease else None,
+                lease_until=until,
             )
             for event in events
             if coalesce is None or not _merge(event, coalesce, state, now, using)
         ]
         if rows:
             Delivery.objects.using(using).bulk_create(rows)
-    if not _capturing.get():
+    if not capture:
         written = len(rows)
+        if lease:
+            state.leased.extend(row.pk for row in rows)
+        elif rows:
+            state.unleased = True
 
         def hand_off() -> None:  # a function: Django logs a robust callback's __qualname__
             _hand_off(state, using, written)
@@ -126,16 +143,17 @@ def _merge(
 ) -> bool:
     """Fold ``event`` into a pending row of the same instance; ``True`` if nothing is left.
 
-    Only rows never attempted and not claimed merge: of this transaction, or
-    of an earlier one still waiting out its coalescing window. The guarded
-    update loses cleanly to a worker that claims the row meanwhile.
+    Only rows never attempted and not claimed merge: of this transaction
+    (leased to it when it sends at commit), or of an earlier one still waiting
+    out its coalescing window. The guarded update loses cleanly to a worker
+    that claims the row meanwhile.
     """
     pending = Delivery.objects.using(using).filter(
+        Q(lease_token__isnull=True) | Q(lease_token=state.batch),
         coalesce_key=coalesce.key,
         channel=event.channel,
         status=Delivery.Status.PENDING,
         attempts=0,
-        lease_token__isnull=True,
     )
     row = (
         pending.filter(Q(batch=state.batch) | Q(available_at__gt=now))
@@ -165,23 +183,23 @@ def _merge(
     return updated > 0
 
 
+def _sends_at_commit(using: str) -> bool:
+    """Send-at-commit needs the ids of the inserted rows, which not every database returns."""
+    features = connections[using].features
+    return get_config().outbox.send_at_commit and features.can_return_rows_from_bulk_insert
+
+
 def _hand_off(state: _Transaction, using: str, written: int = 0) -> None:
     counters.enqueued(written)  # this write's rows: its callback runs only if they committed
     if state.handed_off:
         return
     state.handed_off = True
-    from pusher_django import tasks
+    from .sender import hand_off, hand_to_celery
 
-    from .relay import deliver
-
-    def deliver_here() -> None:
-        logger.warning("The broker is unreachable; delivering the outbox from this process")
-        try:
-            deliver(using, max_rounds=1)
-        except Exception:
-            logger.exception("Inline delivery failed; the relay will deliver the committed events")
-
-    tasks.enqueue_or_run(tasks.deliver_outbox, using, fallback=deliver_here)
+    if state.leased:
+        hand_off(using, state.batch, state.leased)
+    if state.unleased or not state.leased:
+        hand_to_celery(using)
 
 
 @contextmanager
