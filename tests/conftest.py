@@ -92,8 +92,13 @@ def celery_worker(rest_proxy: RestProxy, test_database: str) -> Iterator[CeleryW
 
 @pytest.fixture
 def broadcasting(soketi: Soketi, settings: Any, celery_worker: CeleryWorker, rest_proxy: RestProxy):
-    """Settings that send broadcasts to the session's worker; the proxy starts clean."""
-    settings.PUSHER = soketi.pusher_settings(CELERY={"QUEUE": celery_worker.queue})
+    """Settings that send broadcasts to the session's worker; the proxy starts clean.
+
+    This process reaches soketi through the proxy too: it sends at commit.
+    """
+    settings.PUSHER = soketi.pusher_settings(
+        PORT=rest_proxy.port, CELERY={"QUEUE": celery_worker.queue}
+    )
     rest_proxy.reset()
     rest_proxy.down = False
     yield rest_proxy

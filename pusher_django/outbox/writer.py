@@ -18,9 +18,9 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -104,38 +104,91 @@ def write(
     lease = not capture and due == now and _sends_at_commit(using)
     until = now + timedelta(seconds=get_config().outbox.lease) if lease else None
     with transaction.atomic(using=using, savepoint=False):
-        rows = [
-            Delivery(
-                channel=event.channel,
-                name=event.name,
-                data=event.data,
-                data_is_object=event.data_is_object,
-                is_reference=event.is_reference,
-                socket_id=event.socket_id,
-                batch=state.batch,
-                coalesce_key=coalesce.key if coalesce else None,
-                action=coalesce.action if coalesce else "",
-                created_at=now,
-                available_at=due,
-                lease_token=state.batch if lease else None,
-                lease_until=until,
-            )
+        kept = [
+            event
             for event in events
             if coalesce is None or not _merge(event, coalesce, state, now, using)
         ]
-        if rows:
-            Delivery.objects.using(using).bulk_create(rows)
+        shared = {
+            "batch": state.batch,
+            "coalesce_key": coalesce.key if coalesce else None,
+            "action": coalesce.action if coalesce else "",
+            "created_at": now,
+            "available_at": due,
+            "lease_token": state.batch if lease else None,
+            "lease_until": until,
+        }
+        ids = _insert(kept, shared, using) if kept else []
     if not capture:
-        written = len(rows)
+        written = len(kept)
         if lease:
-            state.leased.extend(row.pk for row in rows)
-        elif rows:
+            state.leased.extend(ids)
+        elif kept:
             state.unleased = True
 
         def hand_off() -> None:  # a function: Django logs a robust callback's __qualname__
             _hand_off(state, using, written)
 
         transaction.on_commit(hand_off, using=using, robust=True)
+
+
+#: The columns of a new row with the same value in every insert, as SQL literals.
+_CONSTANT = {"status": "'pending'", "attempts": "0", "error": "''"}
+_EVENT_FIELDS = ("channel", "name", "data", "data_is_object", "is_reference", "socket_id")
+
+
+def _field(name: str) -> models.Field[Any, Any]:
+    return cast("models.Field[Any, Any]", Delivery._meta.get_field(name))
+
+
+def _insert(events: Sequence[OutgoingEvent], shared: dict[str, Any], using: str) -> list[int]:
+    """One multi-row ``INSERT``; the new ids where the database returns them.
+
+    Narrower than ``bulk_create``: constants are literals, ``sent_at`` is left
+    out (NULL), and it is a plain ``VALUES`` list rather than PostgreSQL's
+    ``UNNEST`` of sixteen arrays, which costs several times more per
+    statement at the two or three rows a broadcast writes.
+    """
+    connection = connections[using]
+    if connection.vendor not in {"postgresql", "sqlite", "mysql"}:
+        rows = [
+            Delivery(**{name: getattr(e, name) for name in _EVENT_FIELDS}, **shared) for e in events
+        ]
+        Delivery.objects.using(using).bulk_create(rows)
+        return [row.pk for row in rows if row.pk is not None]
+    opts = Delivery._meta
+    fields = [_field(name) for name in (*_EVENT_FIELDS, *shared)]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(str(field.column)) for field in fields)
+    columns += ", " + ", ".join(quote(name) for name in _CONSTANT)
+    row = "(" + ", ".join(["%s"] * len(fields) + list(_CONSTANT.values())) + ")"
+    common = [
+        field.get_db_prep_save(value, connection)
+        for field, value in zip(fields[len(_EVENT_FIELDS) :], shared.values(), strict=True)
+    ]
+    returning = connection.features.can_return_rows_from_bulk_insert
+    table = quote(opts.db_table)
+    ids: list[int] = []
+    size = max(connection.ops.bulk_batch_size(fields, events), 1)
+    for start in range(0, len(events), size):
+        chunk = events[start : start + size]
+        params: list[Any] = []
+        for event in chunk:
+            params += [
+                field.get_db_prep_save(getattr(event, field.name), connection)
+                for field in fields[: len(_EVENT_FIELDS)]
+            ]
+            params += common
+        values = ", ".join([row] * len(chunk))
+        # Only names quoted by the backend and placeholders: the values travel as parameters.
+        sql = f"INSERT INTO {table} ({columns}) VALUES {values}"  # noqa: S608
+        if returning:
+            sql += f" RETURNING {quote('id')}"
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            if returning:
+                ids += [int(found[0]) for found in cursor.fetchall()]
+    return ids
 
 
 def _merge(
