@@ -228,6 +228,33 @@ def leased(ids: Sequence[int], using: str, token: Any, now: datetime) -> list[De
     )
 
 
+def leased_heads(
+    ids: Sequence[int], channels: set[str], using: str, token: Any, now: datetime
+) -> list[Delivery] | None:
+    """``ids`` in order if they are their channels' oldest pending rows, all still leased to
+    ``token`` (one query); ``None`` otherwise.
+
+    The ``len(ids)`` oldest pending rows of ``channels`` up to ``max(ids)`` are
+    exactly ``ids`` only when no one else's pending row comes before one of them.
+    """
+    rows = list(
+        _rows(using).pending().filter(channel__in=channels, id__lte=max(ids)).by_id()[: len(ids)]
+    )
+    mine = {
+        row.pk
+        for row in rows
+        if row.lease_token == token and row.lease_until is not None and row.lease_until > now
+    }
+    return rows if mine == set(ids) and len(rows) == len(mine) else None
+
+
+def relet(ids: Sequence[int], tokens: Sequence[Any], token: Any, using: str, now: datetime) -> None:
+    """Move the unexpired leases ``tokens`` hold on ``ids`` to ``token``: one group to send."""
+    _rows(using).filter(
+        id__in=list(ids), status=PENDING, lease_token__in=list(tokens), lease_until__gt=now
+    ).update(lease_token=token)
+
+
 def unbroken_runs(picked: Sequence[tuple[int, str]], using: str) -> list[int]:
     """Per channel, the ``(id, channel)`` picked up to the first pending row not among them."""
     return _unbroken_runs(picked, _rows(using))

@@ -25,6 +25,7 @@ import os
 import queue
 import threading
 import time
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +34,7 @@ from django.db import connections
 from django.utils import timezone
 
 from pusher_django.client import get_client
+from pusher_django.models import Delivery
 from pusher_django.tracing import traced
 
 from . import relay
@@ -43,6 +45,8 @@ logger = logging.getLogger(__name__)
 QUEUE_SIZE = 1000
 #: The sender closes its database connections after this long without work.
 IDLE_CLOSE = 1.0
+#: Rows sent as one group when transactions queue up (one lease, ten per request).
+MAX_ROWS = 100
 #: At interpreter exit, how long the queue may take to drain before Celery gets the rest.
 EXIT_DRAIN = 5.0
 
@@ -54,6 +58,7 @@ class Job:
     using: str
     token: Any
     ids: tuple[int, ...]
+    channels: frozenset[str]
 
 
 class _Close:
@@ -108,28 +113,34 @@ class Sender:
                 hand_to_celery(job.using, job.token, job.ids)
 
     def _run(self) -> None:
+        held: list[Job | _Close | None] = []  # taken from the queue, not part of the group
         while True:
-            try:
-                job = self.jobs.get(timeout=IDLE_CLOSE)
-            except queue.Empty:
-                connections.close_all()
-                continue
-            if job is None:
-                connections.close_all()
-                return
-            if isinstance(job, _Close):
-                connections.close_all()
-                job.done.set()
-                continue
-            try:
-                send(job)
-            except Exception:
-                logger.exception("The outbox sender failed; Celery delivers transaction's events")
-                connections[job.using].close()  # a broken connection is not reused
+            if held:
+                item = held.pop()
+            else:
                 try:
-                    hand_to_celery(job.using)
-                except Exception:
-                    logger.exception("Outbox hand-off failed; the relay delivers after the lease")
+                    item = self.jobs.get(timeout=IDLE_CLOSE)
+                except queue.Empty:
+                    connections.close_all()
+                    continue
+            if not isinstance(item, Job):
+                connections.close_all()
+                if item is None:
+                    return
+                item.done.set()
+                continue
+            jobs = [item]
+            # Transactions that queued up meanwhile go out together: fewer requests.
+            while sum(len(job.ids) for job in jobs) < MAX_ROWS:
+                try:
+                    queued = self.jobs.get_nowait()
+                except queue.Empty:
+                    break
+                if not isinstance(queued, Job) or queued.using != item.using:
+                    held.append(queued)
+                    break
+                jobs.append(queued)
+            send(jobs)
 
 
 _lock = threading.Lock()
@@ -157,14 +168,14 @@ def _drain_at_exit() -> None:
         sender.stop()
 
 
-def hand_off(using: str, token: Any, ids: Sequence[int]) -> None:
+def hand_off(using: str, token: Any, ids: Sequence[int], channels: set[str]) -> None:
     """After the commit: give the transaction's leased rows to the sender, else to Celery.
 
     When the callback runs inside an atomic block (a test's transaction), the
     sender's own connection could not see the rows: they go to Celery.
     """
     if ids and not connections[using].in_atomic_block:
-        if get_sender().submit(Job(using, token, tuple(ids))):
+        if get_sender().submit(Job(using, token, tuple(ids), frozenset(channels))):
             return
         logger.warning("The outbox sender is busy; Celery delivers this transaction's events")
     hand_to_celery(using, token, ids)
@@ -187,32 +198,57 @@ def hand_to_celery(using: str, token: Any = None, ids: Sequence[int] = ()) -> No
     tasks.enqueue_or_run(tasks.deliver_outbox, using, fallback=deliver_here)
 
 
+def send(jobs: Sequence[Job]) -> relay.Report:
+    """Send queued transactions' rows as one group; on any error Celery gets them."""
+    using = jobs[0].using
+    ids = [row_id for job in jobs for row_id in job.ids]
+    channels = {channel for job in jobs for channel in job.channels}
+    token = jobs[0].token if len(jobs) == 1 else uuid.uuid4()
+    try:
+        if len(jobs) > 1:
+            relay.relet(ids, [job.token for job in jobs], token, using, timezone.now())
+        return _send(using, token, ids, channels)
+    except Exception:
+        logger.exception("The outbox sender failed; Celery delivers these transactions' events")
+        connections[using].close()  # a broken connection is not reused
+        try:
+            hand_to_celery(using, token, ids)
+        except Exception:
+            logger.exception("Outbox hand-off failed; the relay delivers after the lease")
+        return relay.Report()
+
+
 @traced("pusher_django.outbox.send_at_commit")
-def send(job: Job) -> relay.Report:
-    """Send one transaction's rows the relay's way, or leave them to Celery.
+def _send(using: str, token: Any, ids: Sequence[int], channels: set[str]) -> relay.Report:
+    """Send rows leased to ``token`` the relay's way, or leave them to Celery.
 
     Celery is asked when a channel is held by someone else's older row (its
     rows here are released), when a transient failure deferred rows, or when
     a later row on one of these channels was released by a sender that found
     these rows in its way.
     """
-    rows = relay.leased(job.ids, job.using, job.token, timezone.now())
+    now = timezone.now()
     report = relay.Report()
-    if not rows:
-        return report
-    ids = set(relay.unbroken_runs([(row.pk, row.channel) for row in rows], job.using))
-    held = [row for row in rows if row.pk not in ids]
-    ready = [row for row in rows if row.pk in ids]
+    ready = relay.leased_heads(ids, channels, using, token, now)  # the usual case: one query
+    held: list[Delivery] = []
+    if ready is None:
+        rows = relay.leased(ids, using, token, now)
+        if not rows:
+            return report
+        runs = set(relay.unbroken_runs([(row.pk, row.channel) for row in rows], using))
+        held = [row for row in rows if row.pk not in runs]
+        ready = [row for row in rows if row.pk in runs]
     celery = bool(held)
     if held:
-        relay.release([row.pk for row in held], job.using, job.token)
-    if ready and not relay.send_rows(get_client(), ready, job.using, report):
+        relay.release([row.pk for row in held], using, token)
+    if ready and not relay.send_rows(get_client(), ready, using, report):
         celery = True
-    if not celery:
+    if not celery and ready:
         channels = {row.channel for row in ready}
-        celery = relay.free_after(channels, max(row.pk for row in ready), job.using)
+        celery = relay.free_after(channels, max(row.pk for row in ready), using)
     if celery:
-        hand_to_celery(job.using)
+        logger.debug("Outbox at commit: %d row(s) held back, Celery delivers them", len(held))
+        hand_to_celery(using)
     if report.failed or report.deferred:
         logger.info(
             "Outbox at commit: %d sent, %d failed, %d deferred",

@@ -52,12 +52,13 @@ class _Transaction:
     Celery (a coalescing window, or send-at-commit off).
     """
 
-    __slots__ = ("batch", "handed_off", "leased", "unleased")
+    __slots__ = ("batch", "channels", "handed_off", "leased", "unleased")
 
     def __init__(self) -> None:
         self.batch = uuid.uuid4()
         self.handed_off = False
         self.leased: list[int] = []
+        self.channels: set[str] = set()
         self.unleased = False
 
 
@@ -123,6 +124,7 @@ def write(
         written = len(kept)
         if lease:
             state.leased.extend(ids)
+            state.channels.update(event.channel for event in kept)
         elif kept:
             state.unleased = True
 
@@ -250,7 +252,7 @@ def _hand_off(state: _Transaction, using: str, written: int = 0) -> None:
     from .sender import hand_off, hand_to_celery
 
     if state.leased:
-        hand_off(using, state.batch, state.leased)
+        hand_off(using, state.batch, state.leased, state.channels)
     if state.unleased or not state.leased:
         hand_to_celery(using)
 

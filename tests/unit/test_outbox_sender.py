@@ -118,7 +118,7 @@ def test_a_full_queue_or_a_stopped_thread_hands_off_to_celery(
 def test_a_stopped_sender_hands_its_queue_to_celery(api: RestProxy, celery: list[str]) -> None:
     stopped = sender.Sender(size=1)
     stopped.stop(timeout=0.5)
-    job = sender.Job("default", "token", ())
+    job = sender.Job("default", "token", (), frozenset())
     assert stopped.submit(job) is False
 
 
@@ -154,7 +154,7 @@ def test_a_process_that_dies_with_rows_queued_leaves_them_to_the_lease(
 ) -> None:
     """The hand-off never happens (the process died): nobody claims before the lease ends."""
     settings.PUSHER = {**settings.PUSHER, "OUTBOX": {"LEASE": 1}}
-    monkeypatch.setattr(sender, "hand_off", lambda using, token, ids: None)
+    monkeypatch.setattr(sender, "hand_off", lambda *args: None)
     trigger_on_commit("private-a", "orphan", {})
     assert relay.deliver().sent == 0  # leased to the dead transaction
     Delivery.objects.update(lease_until=timezone.now() - timedelta(seconds=1))
