@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -153,7 +153,7 @@ def send_rows(
     A refused request is sent again one event at a time, so only the poison
     events fail. Whatever was not tried is released for the next claim.
     """
-    token = rows[0].lease_token
+    token = frozenset(row.lease_token for row in rows)  # one claim's, or the sender's group
     id_key = id_field()
     for start in range(0, len(rows), size):
         chunk = rows[start : start + size]
@@ -189,7 +189,7 @@ def _event(row: Delivery, id_key: str | None) -> dict[str, Any]:
 
 
 def _mine(rows: Sequence[Delivery], using: str, token: Any) -> QuerySet[Delivery]:
-    return _rows(using).filter(id__in=[row.pk for row in rows], lease_token=token)
+    return _rows(using).filter(id__in=[row.pk for row in rows], lease_token__in=token)
 
 
 def _mark_sent(rows: Sequence[Delivery], using: str, token: Any, report: Report) -> None:
@@ -208,10 +208,10 @@ def _release(rows: Sequence[Delivery], using: str, token: Any) -> None:
     release([row.pk for row in rows], using, token)
 
 
-def release(ids: Sequence[int], using: str, token: Any) -> None:
-    """Give up the lease ``token`` holds on ``ids``: the next claim may take them."""
+def release(ids: Sequence[int], using: str, tokens: Collection[Any]) -> None:
+    """Give up the leases ``tokens`` hold on ``ids``: the next claim may take them."""
     if ids:
-        _rows(using).filter(id__in=list(ids), lease_token=token).update(
+        _rows(using).filter(id__in=list(ids), lease_token__in=tokens).update(
             lease_token=None, lease_until=None
         )
 
@@ -219,20 +219,22 @@ def release(ids: Sequence[int], using: str, token: Any) -> None:
 # -- rows leased at commit (:mod:`.sender`) ---------------------------------------------
 
 
-def leased(ids: Sequence[int], using: str, token: Any, now: datetime) -> list[Delivery]:
-    """Those of ``ids`` still pending under ``token``'s unexpired lease, in id order."""
+def leased(
+    ids: Sequence[int], using: str, tokens: Collection[Any], now: datetime
+) -> list[Delivery]:
+    """Those of ``ids`` still pending under an unexpired lease of ``tokens``, in id order."""
     return list(
         _rows(using)
-        .filter(id__in=list(ids), status=PENDING, lease_token=token, lease_until__gt=now)
+        .filter(id__in=list(ids), status=PENDING, lease_token__in=tokens, lease_until__gt=now)
         .order_by("id")
     )
 
 
 def leased_heads(
-    ids: Sequence[int], channels: set[str], using: str, token: Any, now: datetime
+    ids: Sequence[int], channels: set[str], using: str, tokens: Collection[Any], now: datetime
 ) -> list[Delivery] | None:
     """``ids`` in order if they are their channels' oldest pending rows, all still leased to
-    ``token`` (one query); ``None`` otherwise.
+    ``tokens`` (one query); ``None`` otherwise.
 
     The ``len(ids)`` oldest pending rows of ``channels`` up to ``max(ids)`` are
     exactly ``ids`` only when no one else's pending row comes before one of them.
@@ -243,16 +245,9 @@ def leased_heads(
     mine = {
         row.pk
         for row in rows
-        if row.lease_token == token and row.lease_until is not None and row.lease_until > now
+        if row.lease_token in tokens and row.lease_until is not None and row.lease_until > now
     }
     return rows if mine == set(ids) and len(rows) == len(mine) else None
-
-
-def relet(ids: Sequence[int], tokens: Sequence[Any], token: Any, using: str, now: datetime) -> None:
-    """Move the unexpired leases ``tokens`` hold on ``ids`` to ``token``: one group to send."""
-    _rows(using).filter(
-        id__in=list(ids), status=PENDING, lease_token__in=list(tokens), lease_until__gt=now
-    ).update(lease_token=token)
 
 
 def unbroken_runs(picked: Sequence[tuple[int, str]], using: str) -> list[int]:

@@ -25,8 +25,7 @@ import os
 import queue
 import threading
 import time
-import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,7 +44,7 @@ logger = logging.getLogger(__name__)
 QUEUE_SIZE = 1000
 #: The sender closes its database connections after this long without work.
 IDLE_CLOSE = 1.0
-#: Rows sent as one group when transactions queue up (one lease, ten per request).
+#: Rows sent as one group when transactions queue up (ten per request).
 MAX_ROWS = 100
 #: At interpreter exit, how long the queue may take to drain before Celery gets the rest.
 EXIT_DRAIN = 5.0
@@ -110,7 +109,7 @@ class Sender:
             except queue.Empty:
                 return
             if isinstance(job, Job):
-                hand_to_celery(job.using, job.token, job.ids)
+                hand_to_celery(job.using, {job.token}, job.ids)
 
     def _run(self) -> None:
         held: list[Job | _Close | None] = []  # taken from the queue, not part of the group
@@ -178,15 +177,15 @@ def hand_off(using: str, token: Any, ids: Sequence[int], channels: set[str]) -> 
         if get_sender().submit(Job(using, token, tuple(ids), frozenset(channels))):
             return
         logger.warning("The outbox sender is busy; Celery delivers this transaction's events")
-    hand_to_celery(using, token, ids)
+    hand_to_celery(using, {token}, ids)
 
 
-def hand_to_celery(using: str, token: Any = None, ids: Sequence[int] = ()) -> None:
-    """Release the lease on ``ids`` (if any) and enqueue ``deliver_outbox``; inline if no broker."""
+def hand_to_celery(using: str, tokens: Collection[Any] = (), ids: Sequence[int] = ()) -> None:
+    """Release the leases on ``ids`` (if any), enqueue ``deliver_outbox``; inline if no broker."""
     from pusher_django import tasks
 
     if ids:
-        relay.release(ids, using, token)
+        relay.release(ids, using, tokens)
 
     def deliver_here() -> None:
         logger.warning("The broker is unreachable; delivering the outbox from this process")
@@ -203,24 +202,24 @@ def send(jobs: Sequence[Job]) -> relay.Report:
     using = jobs[0].using
     ids = [row_id for job in jobs for row_id in job.ids]
     channels = {channel for job in jobs for channel in job.channels}
-    token = jobs[0].token if len(jobs) == 1 else uuid.uuid4()
+    tokens = frozenset(job.token for job in jobs)
     try:
-        if len(jobs) > 1:
-            relay.relet(ids, [job.token for job in jobs], token, using, timezone.now())
-        return _send(using, token, ids, channels)
+        return _send(using, tokens, ids, channels)
     except Exception:
         logger.exception("The outbox sender failed; Celery delivers these transactions' events")
         connections[using].close()  # a broken connection is not reused
         try:
-            hand_to_celery(using, token, ids)
+            hand_to_celery(using, tokens, ids)
         except Exception:
             logger.exception("Outbox hand-off failed; the relay delivers after the lease")
         return relay.Report()
 
 
 @traced("pusher_django.outbox.send_at_commit")
-def _send(using: str, token: Any, ids: Sequence[int], channels: set[str]) -> relay.Report:
-    """Send rows leased to ``token`` the relay's way, or leave them to Celery.
+def _send(
+    using: str, tokens: frozenset[Any], ids: Sequence[int], channels: set[str]
+) -> relay.Report:
+    """Send rows leased to ``tokens`` the relay's way, or leave them to Celery.
 
     Celery is asked when a channel is held by someone else's older row (its
     rows here are released), when a transient failure deferred rows, or when
@@ -229,10 +228,10 @@ def _send(using: str, token: Any, ids: Sequence[int], channels: set[str]) -> rel
     """
     now = timezone.now()
     report = relay.Report()
-    ready = relay.leased_heads(ids, channels, using, token, now)  # the usual case: one query
+    ready = relay.leased_heads(ids, channels, using, tokens, now)  # the usual case: one query
     held: list[Delivery] = []
     if ready is None:
-        rows = relay.leased(ids, using, token, now)
+        rows = relay.leased(ids, using, tokens, now)
         if not rows:
             return report
         runs = set(relay.unbroken_runs([(row.pk, row.channel) for row in rows], using))
@@ -240,7 +239,7 @@ def _send(using: str, token: Any, ids: Sequence[int], channels: set[str]) -> rel
         ready = [row for row in rows if row.pk in runs]
     celery = bool(held)
     if held:
-        relay.release([row.pk for row in held], using, token)
+        relay.release([row.pk for row in held], using, tokens)
     if ready and not relay.send_rows(get_client(), ready, using, report):
         celery = True
     if not celery and ready:
