@@ -8,6 +8,7 @@ the sender thread reads what was committed. The Celery hand-off is recorded
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -28,7 +29,7 @@ PENDING, SENT = Delivery.Status.PENDING, Delivery.Status.SENT
 
 
 @pytest.fixture
-def api(soketi: Any, rest_proxy: RestProxy, settings: Any) -> RestProxy:
+def api(soketi: Any, rest_proxy: RestProxy, settings: Any) -> Iterator[RestProxy]:
     """PUSHER pointed at soketi through the proxy, which starts clean and up."""
     settings.PUSHER = soketi.pusher_settings(PORT=rest_proxy.port)
     rest_proxy.reset()
