@@ -276,7 +276,8 @@ def main() -> None:
     subscribers: list[PusherJs] = []
     results = []
     try:
-        settings = soketi.pusher_settings(CELERY={"QUEUE": worker.queue})
+        # This process sends at commit: through the proxy too, counted and delayed alike.
+        settings = soketi.pusher_settings(PORT=proxy.port, CELERY={"QUEUE": worker.queue})
         with override_settings(PUSHER=settings):
             reset_config()
             rooms = [Room.objects.create(name=f"bench-{i}") for i in range(3)]
