@@ -230,14 +230,15 @@ def _send(
     report = relay.Report()
     ready = relay.leased_heads(ids, channels, using, tokens, now)  # the usual case: one query
     held: list[Delivery] = []
+    # Rows missing here had their lease run out before the commit (or were merged away).
+    missing = False
     if ready is None:
         rows = relay.leased(ids, using, tokens, now)
-        if not rows:
-            return report
+        missing = len(rows) < len(ids)
         runs = set(relay.unbroken_runs([(row.pk, row.channel) for row in rows], using))
         held = [row for row in rows if row.pk not in runs]
         ready = [row for row in rows if row.pk in runs]
-    celery = bool(held)
+    celery = bool(held) or missing
     if held:
         relay.release([row.pk for row in held], using, tokens)
     if ready and not relay.send_rows(get_client(), ready, using, report):

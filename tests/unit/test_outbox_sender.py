@@ -8,6 +8,7 @@ the sender thread reads what was committed. The Celery hand-off is recorded
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -170,3 +171,17 @@ def test_send_at_commit_off_writes_unleased_rows_for_celery(
     trigger_on_commit("private-a", "e", {})
     assert statuses() == [("e", PENDING, False)]
     assert celery == ["pusher_django.deliver_outbox"]
+
+
+def test_a_lease_that_ran_out_before_the_commit_goes_to_celery(
+    api: RestProxy, celery: list[str], settings: Any
+) -> None:
+    """A transaction longer than the lease: its rows are anyone's, so the relay's way sends them."""
+    settings.PUSHER = {**settings.PUSHER, "OUTBOX": {"LEASE": 0.05}}
+    with transaction.atomic():
+        trigger_on_commit("private-a", "slow", {})
+        time.sleep(0.1)
+    settle()
+    assert celery == ["pusher_django.deliver_outbox"]
+    assert api.posts("/events") == 0
+    assert relay.deliver().sent == 1
