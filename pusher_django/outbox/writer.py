@@ -52,9 +52,10 @@ class _Transaction:
     Celery (a coalescing window, or send-at-commit off).
     """
 
-    __slots__ = ("batch", "channels", "handed_off", "leased", "unleased")
+    __slots__ = ("batch", "channels", "handed_off", "leased", "outer", "unleased")
 
-    def __init__(self) -> None:
+    def __init__(self, outer: object) -> None:
+        self.outer = outer  # the outermost atomic block it was written in
         self.batch = uuid.uuid4()
         self.handed_off = False
         self.leased: list[int] = []
@@ -65,15 +66,18 @@ class _Transaction:
 def _transaction(using: str) -> _Transaction:
     """The current transaction's state; a new one once the previous was handed off.
 
-    A rolled-back transaction never hands off, so its state is reused by the
-    next one: harmless, since its rows are gone.
+    A rolled-back transaction never hands off. Its state is kept only while
+    the same outermost atomic block is open (a savepoint rolled back), so the
+    next transaction does not inherit its leased ids or its hand-off flags.
     """
     states: dict[str, _Transaction] | None = getattr(_local, "states", None)
     if states is None:
         states = _local.states = {}
+    blocks = connections[using].atomic_blocks
+    outer = blocks[0] if blocks else None
     state = states.get(using)
-    if state is None or state.handed_off:
-        state = states[using] = _Transaction()
+    if state is None or state.handed_off or state.outer is not outer:
+        state = states[using] = _Transaction(outer)
     return state
 
 
