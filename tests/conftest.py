@@ -17,6 +17,17 @@ from .support.soketi import Soketi
 from .support.worker import CeleryWorker
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """A test's send-at-commit work ends, and its connections close, before its database does."""
+    from pusher_django.outbox.sender import running_sender
+
+    sender = running_sender()
+    if sender is not None:
+        sender.wait_idle()
+    return (yield)
+
+
 @pytest.fixture(autouse=True)
 def _fresh_config() -> Iterator[None]:
     reset_config()
@@ -81,8 +92,13 @@ def celery_worker(rest_proxy: RestProxy, test_database: str) -> Iterator[CeleryW
 
 @pytest.fixture
 def broadcasting(soketi: Soketi, settings: Any, celery_worker: CeleryWorker, rest_proxy: RestProxy):
-    """Settings that send broadcasts to the session's worker; the proxy starts clean."""
-    settings.PUSHER = soketi.pusher_settings(CELERY={"QUEUE": celery_worker.queue})
+    """Settings that send broadcasts to the session's worker; the proxy starts clean.
+
+    This process reaches soketi through the proxy too: it sends at commit.
+    """
+    settings.PUSHER = soketi.pusher_settings(
+        PORT=rest_proxy.port, CELERY={"QUEUE": celery_worker.queue}
+    )
     rest_proxy.reset()
     rest_proxy.down = False
     yield rest_proxy

@@ -34,6 +34,7 @@ PUSHER = {
         "LEASE": 60.0,  # seconds a claimed event is reserved for the worker sending it
         "CLAIM_SIZE": 50,  # events one worker claims at a time (five batch requests)
         "RELAY_INTERVAL": 5.0,  # seconds between passes of `manage.py pusher_outbox`
+        "SEND_AT_COMMIT": True,  # the committing process sends its due events (else Celery)
         "COALESCE_WINDOW": 0.0,  # seconds a coalescing broadcast waits for later updates
         "BACKLOG_WARNING": 60.0,  # warn when the oldest pending event is older
         "ID_FIELD": "_pusher_id",  # key of the event id in object data (None: no id)

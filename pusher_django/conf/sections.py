@@ -94,6 +94,7 @@ class OutboxSettings:
     lease: float = setting(60.0, POSITIVE)  # a claimed row is reserved this long
     claim_size: int = setting(50, POSITIVE_INT)  # rows one worker claims at a time
     relay_interval: float = setting(5.0, POSITIVE)  # between `pusher_outbox` passes
+    send_at_commit: bool = setting(True, FLAG)  # this process sends due rows after the commit
     coalesce_window: float = setting(
         0.0, NON_NEGATIVE, "Set it to 0 (merge within one transaction only) or a few seconds."
     )

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -130,7 +130,7 @@ def deliver(using: str | None = None, *, max_rounds: int | None = None) -> Repor
         rounds += 1
         if not rows:
             break
-        _send(client, rows, using, report)
+        send_rows(client, rows, using, report)
         if report.deferred:
             break  # the API is failing: leave the rest to the scheduled retry
     report.next_due = next_due(using)
@@ -141,7 +141,7 @@ def deliver(using: str | None = None, *, max_rounds: int | None = None) -> Repor
     return report
 
 
-def _send(
+def send_rows(
     client: PusherClient,
     rows: list[Delivery],
     using: str,
@@ -153,7 +153,7 @@ def _send(
     A refused request is sent again one event at a time, so only the poison
     events fail. Whatever was not tried is released for the next claim.
     """
-    token = rows[0].lease_token
+    token = frozenset(row.lease_token for row in rows)  # one claim's, or the sender's group
     id_key = id_field()
     for start in range(0, len(rows), size):
         chunk = rows[start : start + size]
@@ -169,7 +169,7 @@ def _send(
         except PusherError as err:
             if size == 1:
                 _fail(chunk, str(err), using, token, report)
-            elif not _send(client, chunk, using, report, size=1):
+            elif not send_rows(client, chunk, using, report, size=1):
                 _release(rows[start + size :], using, token)
                 return False
         else:
@@ -189,7 +189,7 @@ def _event(row: Delivery, id_key: str | None) -> dict[str, Any]:
 
 
 def _mine(rows: Sequence[Delivery], using: str, token: Any) -> QuerySet[Delivery]:
-    return _rows(using).filter(id__in=[row.pk for row in rows], lease_token=token)
+    return _rows(using).filter(id__in=[row.pk for row in rows], lease_token__in=token)
 
 
 def _mark_sent(rows: Sequence[Delivery], using: str, token: Any, report: Report) -> None:
@@ -205,8 +205,64 @@ def _mark_sent(rows: Sequence[Delivery], using: str, token: Any, report: Report)
 
 
 def _release(rows: Sequence[Delivery], using: str, token: Any) -> None:
-    if rows:
-        _mine(rows, using, token).update(lease_token=None, lease_until=None)
+    release([row.pk for row in rows], using, token)
+
+
+def release(ids: Sequence[int], using: str, tokens: Collection[Any]) -> None:
+    """Give up the leases ``tokens`` hold on ``ids``: the next claim may take them."""
+    if ids:
+        _rows(using).filter(id__in=list(ids), lease_token__in=tokens).update(
+            lease_token=None, lease_until=None
+        )
+
+
+# -- rows leased at commit (:mod:`.sender`) ---------------------------------------------
+
+
+def leased(
+    ids: Sequence[int], using: str, tokens: Collection[Any], now: datetime
+) -> list[Delivery]:
+    """Those of ``ids`` still pending under an unexpired lease of ``tokens``, in id order."""
+    return list(
+        _rows(using)
+        .filter(id__in=list(ids), status=PENDING, lease_token__in=tokens, lease_until__gt=now)
+        .order_by("id")
+    )
+
+
+def leased_heads(
+    ids: Sequence[int], channels: set[str], using: str, tokens: Collection[Any], now: datetime
+) -> list[Delivery] | None:
+    """``ids`` in order if they are their channels' oldest pending rows, all still leased to
+    ``tokens`` (one query); ``None`` otherwise.
+
+    The ``len(ids)`` oldest pending rows of ``channels`` up to ``max(ids)`` are
+    exactly ``ids`` only when no one else's pending row comes before one of them.
+    """
+    rows = list(
+        _rows(using).pending().filter(channel__in=channels, id__lte=max(ids)).by_id()[: len(ids)]
+    )
+    mine = {
+        row.pk
+        for row in rows
+        if row.lease_token in tokens and row.lease_until is not None and row.lease_until > now
+    }
+    return rows if mine == set(ids) and len(rows) == len(mine) else None
+
+
+def unbroken_runs(picked: Sequence[tuple[int, str]], using: str) -> list[int]:
+    """Per channel, the ``(id, channel)`` picked up to the first pending row not among them."""
+    return _unbroken_runs(picked, _rows(using))
+
+
+def free_after(channels: set[str], after: int, using: str) -> bool:
+    """Whether a pending row newer than ``after`` on ``channels`` waits for a claim."""
+    return (
+        _rows(using)
+        .pending()
+        .filter(channel__in=channels, id__gt=after, lease_token__isnull=True)
+        .exists()
+    )
 
 
 def _fail(rows: Sequence[Delivery], error: str, using: str, token: Any, report: Report) -> None:

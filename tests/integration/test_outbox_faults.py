@@ -135,7 +135,9 @@ def test_a_worker_sigkilled_mid_stream_loses_nothing(
     once, so duplicates are counted by event id and bounded.
     """
     queue = f"pusher-kill-{free_port()}"
-    settings.PUSHER = {**settings.PUSHER, "CELERY": {"QUEUE": queue}}
+    # The worker sends (not this process at commit): it is the one killed.
+    outbox = {"SEND_AT_COMMIT": False}
+    settings.PUSHER = {**settings.PUSHER, "CELERY": {"QUEUE": queue}, "OUTBOX": outbox}
     room, client = subscribe()
     victim = CeleryWorker(broadcasting.port, test_database, queue=queue, concurrency=2)
     replacement = None

@@ -8,10 +8,17 @@ import pytest
 
 from pusher_django import tasks
 
+from .helpers import celery_hand_off
+
 
 @pytest.fixture
-def handoffs(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
-    """The tasks the after-commit hand-off enqueues (the broker is not under test here)."""
+def handoffs(monkeypatch: pytest.MonkeyPatch, settings: Any) -> list[tuple[Any, ...]]:
+    """The tasks the after-commit hand-off enqueues (the broker is not under test here).
+
+    The hand-off under test is the Celery one (``SEND_AT_COMMIT`` off);
+    test_outbox_sender.py covers sending at commit.
+    """
+    celery_hand_off(settings)
     sent: list[tuple[Any, ...]] = []
 
     def enqueue(task: Any, *args: Any, countdown: float | None = None) -> bool:

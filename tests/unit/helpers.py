@@ -1,4 +1,4 @@
-"""Dotted-path targets for settings used by the unit tests."""
+"""Dotted-path targets for settings used by the unit tests, and settings they share."""
 
 from __future__ import annotations
 
@@ -18,3 +18,9 @@ def user_data(request: Any) -> dict[str, Any]:
 class OnlyStaffPolicy(ChannelPolicy):
     def authorize(self, request: Any, channel: str) -> bool:
         return bool(request.user.is_staff)
+
+
+def celery_hand_off(settings: Any) -> None:
+    """Commits hand their rows to the Celery task, not to this process's sender."""
+    outbox = {**settings.PUSHER.get("OUTBOX", {}), "SEND_AT_COMMIT": False}
+    settings.PUSHER = {**settings.PUSHER, "OUTBOX": outbox}

@@ -24,6 +24,7 @@ from pusher_django.models import Delivery
 from pusher_django.outbox import atrigger_on_commit, trigger_on_commit
 from pusher_django.sender_exclusion import excluding_socket
 from tests.testapp.models import Message, Room
+from tests.unit.helpers import celery_hand_off
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -156,8 +157,11 @@ def test_atomic_block_in_sync_to_async_keeps_model_and_events_together(room, han
     assert len(handoffs) == 1
 
 
-def test_a_failing_hand_off_in_autocommit_is_logged_and_the_save_stands(room, monkeypatch, caplog):
+def test_a_failing_hand_off_in_autocommit_is_logged_and_the_save_stands(
+    room, monkeypatch, caplog, settings
+):
     """Django logs a robust on_commit callback by its ``__qualname__`` (a partial has none)."""
+    celery_hand_off(settings)
 
     def broken(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("broker exploded")

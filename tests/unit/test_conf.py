@@ -135,6 +135,7 @@ def test_valid_configuration_has_no_messages(settings):
         ({**GOOD, "AUTH": {"USER_DATA": 42}}, ["pusher_django.E022"]),
         ({**GOOD, "USERS": {"TERMINATE_ON_LOGOUT": "yes"}}, ["pusher_django.E023"]),
         ({**GOOD, "WEBHOOKS": {"ASYNC": 1}}, ["pusher_django.E023"]),
+        ({**GOOD, "OUTBOX": {"SEND_AT_COMMIT": "yes"}}, ["pusher_django.E023"]),
         ({**GOOD, "LISTENER": {"USER_INFO": ["x"]}}, ["pusher_django.E028"]),
         # The ids split out of E017 and E024: one id per fault.
         ({**GOOD, "LISTENER": {"CLIENT_EVENTS_PER_SECOND": 2.5}}, ["pusher_django.E025"]),
@@ -211,6 +212,7 @@ def test_defaults_come_from_the_typed_sections():
     assert DEFAULTS["LISTENER"]["PONG_TIMEOUT"] == ListenerSettings().pong_timeout
     assert DEFAULTS["WEBHOOKS"]["ASYNC"] is False
     assert set(DEFAULTS["OUTBOX"]) >= {"LEASE", "ID_FIELD", "COALESCE_WINDOW"}
+    assert DEFAULTS["OUTBOX"]["SEND_AT_COMMIT"] is True
 
 
 def test_top_level_keys_are_declared_and_checked_like_the_sections(settings):

@@ -30,6 +30,7 @@ from pusher_django.listener.replicas import ReplicaReporter, replicas
 from pusher_django.listener.session import State
 from pusher_django.models import Delivery
 from pusher_django.outbox import relay, trigger_on_commit
+from tests.unit.helpers import celery_hand_off
 
 pytestmark = pytest.mark.django_db
 OVERVIEW = "/admin/pusher_django/overview/"
@@ -131,8 +132,9 @@ def test_a_broken_cache_never_breaks_the_counted_work(
 
 
 def test_the_outbox_counts_enqueued_sent_with_latency_and_failed(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, settings: Any
 ) -> None:
+    celery_hand_off(settings)  # the relay sends, here
     before = sample("pusher_django_events_sent_total")
     before_hist = sample("pusher_django_delivery_latency_seconds_count")
     monkeypatch.setattr(relay, "send_events", lambda client, events: None)
@@ -347,8 +349,11 @@ def test_without_prometheus_client_the_view_says_what_to_install(
     metrics.sent([0.1])  # and counting does nothing
 
 
-def test_spans_wrap_a_delivery_and_its_rest_calls(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_spans_wrap_a_delivery_and_its_rest_calls(
+    monkeypatch: pytest.MonkeyPatch, settings: Any
+) -> None:
     """Offline: the REST call goes to a closed port, a real refusal (still a span)."""
+    celery_hand_off(settings)  # the relay sends, here
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter

@@ -26,6 +26,7 @@ from pusher_django.outbox import relay, trigger_on_commit
 from pusher_django.outbox.events import wire_data
 from pusher_django.testing import capture_broadcasts
 from tests.testapp.models import Message, Room, Score
+from tests.unit.helpers import celery_hand_off
 
 pytestmark = pytest.mark.django_db
 
@@ -262,7 +263,7 @@ def test_unreachable_pusher_defers_with_backoff_then_dead_letters_past_max_age(
     settings.PUSHER = {
         **settings.PUSHER,
         "CELERY": {"MAX_RETRIES": 1, "RETRY_BACKOFF": 0},
-        "OUTBOX": {"MAX_AGE": 60},
+        "OUTBOX": {"MAX_AGE": 60, "SEND_AT_COMMIT": False},  # the relay sends, here
     }
     trigger_on_commit("private-encrypted-a", "secret-plan", {"step": "attack at dawn"})
     for attempt in range(1, 4):  # MAX_RETRIES does not count for outbox rows
@@ -286,8 +287,9 @@ def test_unreachable_pusher_defers_with_backoff_then_dead_letters_past_max_age(
     assert (row.status, row.attempts, row.error) == (PENDING, 0, "")
 
 
-def test_no_channels_data_reaches_the_logs(caplog: pytest.LogCaptureFixture) -> None:
+def test_no_channels_data_reaches_the_logs(caplog: pytest.LogCaptureFixture, settings: Any) -> None:
     """Plain channels too: one rule for every channel is the one that cannot be got wrong."""
+    celery_hand_off(settings)  # the relay sends, here
     trigger_on_commit("private-a", "e", {"card": "4111-1111"})
     with caplog.at_level(logging.DEBUG, logger="pusher_django"):
         relay.deliver()
