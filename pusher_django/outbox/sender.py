@@ -171,10 +171,18 @@ def hand_off(using: str, token: Any, ids: Sequence[int], channels: set[str]) -> 
     """After the commit: give the transaction's leased rows to the sender, else to Celery.
 
     When the callback runs inside an atomic block (a test's transaction), the
-    sender's own connection could not see the rows: they go to Celery.
+    sender's own connection could not see the rows: they go to Celery. On
+    SQLite the committing thread sends them itself: SQLite lets one writer at
+    a time hold the database, and a sender thread marking rows sent waited
+    behind the next commits (measured: a burst of 200 saves, p99 0.4-0.8 s).
     """
-    if ids and not connections[using].in_atomic_block:
-        if get_sender().submit(Job(using, token, tuple(ids), frozenset(channels))):
+    connection = connections[using]
+    if ids and not connection.in_atomic_block:
+        job = Job(using, token, tuple(ids), frozenset(channels))
+        if connection.vendor == "sqlite":
+            send([job])  # one writer at a time: a sender thread would queue behind commits
+            return
+        if get_sender().submit(job):
             return
         logger.warning("The outbox sender is busy; Celery delivers this transaction's events")
     hand_to_celery(using, {token}, ids)
