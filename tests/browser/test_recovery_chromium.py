@@ -19,7 +19,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 
 from pusher_django.conf import get_config
 from pusher_django.listener import Listener
-from tests.support.browser import chromium, screenshot, signed_in, wait
+from tests.support.browser import chromium, offline, screenshot, signed_in, value, wait
 from tests.support.signals import SignalRecorder, record_signals
 from tests.support.tcp_proxy import TcpProxy
 from tests.testapp.models import Message, Room
@@ -31,17 +31,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_d
 def recorder() -> Iterator[SignalRecorder]:
     with record_signals() as rec:
         yield rec
-
-
-def value(driver: WebDriver, expression: str) -> Any:
-    return driver.execute_script(f"return {expression};")
-
-
-def offline(driver: WebDriver, on: bool) -> None:
-    driver.execute_cdp_cmd(
-        "Network.emulateNetworkConditions",
-        {"offline": on, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
-    )
 
 
 def open_page(live_server: Any, room: Room) -> WebDriver:

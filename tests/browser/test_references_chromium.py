@@ -20,23 +20,12 @@ from pusher_django.client import get_client
 from pusher_django.models import Delivery
 from pusher_django.outbox import trigger_on_commit
 from pusher_django.outbox.writer import capturing
-from tests.support.browser import chromium, signed_in, wait
+from tests.support.browser import chromium, offline, signed_in, value, wait
 from tests.support.tcp_proxy import TcpProxy
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 BIG, SMALL = 100_000, 10
-
-
-def value(driver: WebDriver, expression: str) -> Any:
-    return driver.execute_script(f"return {expression};")
-
-
-def offline(driver: WebDriver, on: bool) -> None:
-    driver.execute_cdp_cmd(
-        "Network.emulateNetworkConditions",
-        {"offline": on, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
-    )
 
 
 def open_page(live_server: Any, client: Client, channels: list[str]) -> WebDriver:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
@@ -65,3 +66,16 @@ def signed_in(driver: WebDriver, base_url: str, session_id: str) -> None:
     """Give the browser a Django session cookie (from ``Client.force_login``)."""
     driver.get(f"{base_url}/static/pusher-js/json2.js")  # any page of the origin
     driver.add_cookie({"name": "sessionid", "value": session_id})
+
+
+def value(driver: WebDriver, expression: str) -> Any:
+    """The page's ``expression``, evaluated in one script call."""
+    return driver.execute_script(f"return {expression};")
+
+
+def offline(driver: WebDriver, on: bool) -> None:
+    """Chromium's offline mode: every request and the websocket fail while it is on."""
+    driver.execute_cdp_cmd(
+        "Network.emulateNetworkConditions",
+        {"offline": on, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
+    )

@@ -1,10 +1,12 @@
-"""Fixtures shared by the unit tests of the outbox (sync and async)."""
+"""Fixtures shared by the unit tests: the outbox hand-off (sync and async), signed-in users."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
+from django.test import Client
 
 from pusher_django import tasks
 
@@ -27,3 +29,19 @@ def handoffs(monkeypatch: pytest.MonkeyPatch, settings: Any) -> list[tuple[Any, 
 
     monkeypatch.setattr(tasks, "enqueue", enqueue)
     return sent
+
+
+@pytest.fixture
+def member(db: Any) -> Client:
+    """A signed-in user whom the test app's rules let read ``private-room-*``."""
+    client = Client()
+    client.force_login(User.objects.create_user("member", password="pw"))
+    return client
+
+
+@pytest.fixture
+def outsider(db: Any) -> Client:
+    """A signed-in user whom those rules refuse."""
+    client = Client()
+    client.force_login(User.objects.create_user("outsider", password="pw"))
+    return client

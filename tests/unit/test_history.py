@@ -8,7 +8,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
 from hypothesis import HealthCheck, given
@@ -32,20 +31,6 @@ PROTECTED = [
     ("presence-room-7", "Presence-room-7"),
     ("presence-room-7", "PRESENCE-ROOM-7"),
 ]
-
-
-@pytest.fixture
-def member(db: Any) -> Client:
-    client = Client()
-    client.force_login(User.objects.create_user("member", password="pw"))
-    return client
-
-
-@pytest.fixture
-def outsider(db: Any) -> Client:
-    client = Client()
-    client.force_login(User.objects.create_user("outsider", password="pw"))
-    return client
 
 
 def sent(

@@ -9,7 +9,6 @@ import json
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import User
 from django.db import transaction
 from django.test import Client, TestCase
 from hypothesis import HealthCheck, given
@@ -33,20 +32,6 @@ URL = "/pusher/history/"
 LIMIT = 10240
 PLAIN, ENCRYPTED = "private-room-1", "private-encrypted-room-1"
 BIG = {"text": "x" * 100_000}
-
-
-@pytest.fixture
-def member(db: Any) -> Client:
-    client = Client()
-    client.force_login(User.objects.create_user("member", password="pw"))
-    return client
-
-
-@pytest.fixture
-def outsider(db: Any) -> Client:
-    client = Client()
-    client.force_login(User.objects.create_user("outsider", password="pw"))
-    return client
 
 
 def lookup(client: Client, channel: str, event_id: Any, **params: Any) -> Any:
