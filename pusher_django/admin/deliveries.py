@@ -228,8 +228,12 @@ class DeliveryAdmin(_ModelAdmin):
             return queryset.filter(pk=int(term)), False
         return queryset.filter(channel=term), False
 
-    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
-        actions = super().get_actions(request)
+    def get_actions(self, request: HttpRequest, action_location: Any = None) -> dict[str, Any]:
+        # Django 6.1 says where the actions show (a change list or a form); earlier ones do not.
+        if action_location is None:
+            actions = super().get_actions(request)
+        else:
+            actions = super().get_actions(request, action_location=action_location)  # type: ignore[call-arg]
         actions.pop("delete_selected", None)  # "Discard" is the one way to remove rows
         return actions
 
