@@ -94,10 +94,11 @@ def celery_worker(rest_proxy: RestProxy, test_database: str) -> Iterator[CeleryW
 def broadcasting(soketi: Soketi, settings: Any, celery_worker: CeleryWorker, rest_proxy: RestProxy):
     """Settings that send broadcasts to the session's worker; the proxy starts clean.
 
-    This process reaches soketi through the proxy too: it sends at commit.
+    This process's REST calls reach soketi through the proxy too (it sends at
+    commit); websockets (pages, listeners) connect to soketi itself.
     """
     settings.PUSHER = soketi.pusher_settings(
-        PORT=rest_proxy.port, CELERY={"QUEUE": celery_worker.queue}
+        PORT=rest_proxy.port, WS_PORT=soketi.port, CELERY={"QUEUE": celery_worker.queue}
     )
     rest_proxy.reset()
     rest_proxy.down = False

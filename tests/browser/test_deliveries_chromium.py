@@ -32,7 +32,12 @@ def test_a_failed_delivery_is_shown_and_retried_from_the_admin(
     subscriber = pusher_js(authorizer=local_authorizer())
     subscriber.subscribed("private-encrypted-ops")
     # The cause: this process signs with a wrong secret, so soketi refuses (401, not retried).
-    settings.PUSHER = {**good, "SECRET": "wrong-secret", "CELERY": {"QUEUE": "nobody-listens"}}
+    settings.PUSHER = {
+        **good,
+        "SECRET": "wrong-secret",
+        "CELERY": {"QUEUE": "nobody-listens"},
+        "OUTBOX": {"SEND_AT_COMMIT": False},  # the relay below makes the one attempt
+    }
     trigger_on_commit("private-encrypted-ops", "deploy", {"version": "1.2.3"})
     assert relay.deliver().failed == 1
     row = Delivery.objects.get()

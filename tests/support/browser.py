@@ -54,12 +54,13 @@ def screenshot(driver: WebDriver, name: str, *, full_page: bool = False) -> Path
 
 
 def admin_login(driver: WebDriver, base_url: str, next_path: str, user: str, password: str) -> None:
-    """Sign in through the admin's login form and wait for the change list (empty or not)."""
+    """Sign in through the admin's login form and wait for the list it opens (empty or not)."""
     driver.get(f"{base_url}/admin/login/?next={next_path}")
     driver.find_element(By.NAME, "username").send_keys(user)
     driver.find_element(By.NAME, "password").send_keys(password)
     driver.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
-    wait(driver, lambda d: d.find_elements(By.ID, "changelist"))
+    # Live channel lists have a result list but no #changelist; an empty change list the reverse.
+    wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#changelist, #result_list"))
 
 
 def signed_in(driver: WebDriver, base_url: str, session_id: str) -> None:
