@@ -109,7 +109,9 @@ def test_the_overview_shows_a_real_run_and_then_that_deliveries_stopped(
     try:
         worker = CeleryWorker(soketi.port, test_database, queue=queue)
         settings.PUSHER = soketi.pusher_settings(
-            CELERY={"QUEUE": queue}, OUTBOX={"BACKLOG_WARNING": 3}
+            # The worker sends, so that its counters and its metrics are the ones read below.
+            CELERY={"QUEUE": queue},
+            OUTBOX={"BACKLOG_WARNING": 3, "SEND_AT_COMMIT": False},
         )
         listener = subprocess.Popen(
             [sys.executable, "manage.py", "pusher_listen", "-c", channel],
