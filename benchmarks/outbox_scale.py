@@ -11,7 +11,8 @@ At each size the table is refilled in one SQL statement (``generate_series``,
 MariaDB's sequence engine, or a recursive CTE on SQLite) with sent rows spread
 over the retention window: a busy channel of 60,000 rows, a quiet channel of
 about ten, the rest over 1,000 channels; 100 dead letters scattered among them
-and 200 pending rows on top, one channel waiting out a retry. It then prints
+and 200 pending rows on top, one channel waiting out a retry, plus ten rows a committed
+transaction holds leased for send-at-commit. It then prints
 the median of ``--repeat`` runs of each operation, the sizes side by side with
 the smallest as the baseline, and ``--plans`` prints each query's plan at the
 largest size.
@@ -24,6 +25,7 @@ import os
 import statistics
 import sys
 import time
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -65,11 +67,13 @@ from django.utils import timezone  # noqa: E402
 from pusher_django import history  # noqa: E402
 from pusher_django.conf import get_config  # noqa: E402
 from pusher_django.models import Delivery  # noqa: E402
-from pusher_django.outbox import relay  # noqa: E402
+from pusher_django.outbox import relay, statements  # noqa: E402
 from tests.support.postgres import ensure_database  # noqa: E402
 
 TABLE = Delivery._meta.db_table
 BUSY, QUIET = "private-busy", "private-quiet"
+#: A committed transaction's ten rows, leased to it for send-at-commit.
+COMMIT, COMMIT_TOKEN = "private-commit", uuid.UUID(int=1)
 BUSY_ROWS, FAILED_ROWS, PENDING_CHANNELS, PENDING_PER_CHANNEL = 60_000, 100, 20, 10
 #: Share of the table each prune run deletes (five runs: 10 % of it).
 PRUNE_SHARE = 0.02
@@ -108,16 +112,18 @@ def fill(size: int) -> datetime:
     concat = "CONCAT('private-c-', g % 1000)" if connection.vendor == "mysql" else (
         "'private-c-' || (g % 1000)"
     )  # fmt: skip
-    true = "true" if connection.vendor == "postgresql" else "1"
+    true, false = ("true", "false") if connection.vendor == "postgresql" else ("1", "0")
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {TABLE}")  # noqa: S608
         cursor.execute(
-            f"INSERT INTO {TABLE} (id, channel, name, data, data_is_object, socket_id, status, "  # noqa: S608
+            f"INSERT INTO {TABLE} (id, channel, name, data, data_is_object, is_reference, "  # noqa: S608
+            "socket_id, status, "
             "attempts, error, batch, coalesce_key, action, created_at, available_at, sent_at) "
             f"SELECT g, CASE WHEN g % {quiet_every} = 7 THEN '{QUIET}' "
             f"WHEN (g * {BUSY_ROWS}) % {size} < {BUSY_ROWS} THEN '{BUSY}' ELSE {concat} END, "
             "'message.created', '{\"text\":\"hello\"}', "
-            f"{true}, '', CASE WHEN g % {failed_every} = 3 THEN 'failed' ELSE 'sent' END, 1, '', "
+            f"{true}, {false}, '', "
+            f"CASE WHEN g % {failed_every} = 3 THEN 'failed' ELSE 'sent' END, 1, '', "
             f"'{'0' * 32}', NULL, '', {when}, {when}, "
             f"CASE WHEN g % {failed_every} = 3 THEN NULL ELSE {when} END "
             f"FROM ({_series(size)}) AS series"
@@ -136,6 +142,17 @@ def fill(size: int) -> datetime:
         )
         for c in range(PENDING_CHANNELS)
         for _ in range(PENDING_PER_CHANNEL)
+    )
+    Delivery.objects.bulk_create(
+        Delivery(
+            channel=COMMIT,
+            name="message.created",
+            data='{"text":"hello"}',
+            data_is_object=True,
+            lease_token=COMMIT_TOKEN,
+            lease_until=now + timedelta(hours=1),
+        )
+        for _ in range(10)
     )
     settle()
     return start
@@ -166,6 +183,7 @@ class Subject:
         self.failed = list(
             Delivery.objects.filter(status=Delivery.Status.FAILED).values_list("id", flat=True)[:10]
         )
+        self.commit = list(Delivery.objects.filter(channel=COMMIT).values_list("id", flat=True))
 
     def claim(self) -> Callable[[], Any]:
         def run() -> Any:
@@ -197,6 +215,15 @@ class Subject:
             "admin: busy channel, sent": admin(f"?status=sent&channel={BUSY}"),
             "admin: quiet channel, all": admin(f"?status=all&channel={QUIET}"),
             "retry 10 failed": lambda: relay.retry(self.failed),
+            "at commit: order check": lambda: statements.others_before(
+                self.commit, {COMMIT}, "default"
+            ),
+            "at commit: newer rows check": lambda: statements.free_after(
+                {COMMIT}, max(self.commit), "default"
+            ),
+            "at commit: mark 10 sent": lambda: statements.mark_sent(
+                self.commit, {COMMIT_TOKEN}, "default", timezone.now()
+            ),
         }
 
     def undo(self, name: str, result: Any) -> None:
@@ -207,6 +234,14 @@ class Subject:
             )
         elif name.startswith("retry"):
             Delivery.objects.filter(id__in=self.failed).update(status=Delivery.Status.FAILED)
+        elif name.startswith("at commit: mark"):
+            assert result == len(self.commit), result
+            Delivery.objects.filter(id__in=self.commit).update(
+                status=Delivery.Status.PENDING,
+                sent_at=None,
+                lease_token=COMMIT_TOKEN,
+                lease_until=timezone.now() + timedelta(hours=1),
+            )
 
 
 def measure(subject: Subject, repeat: int) -> dict[str, float]:

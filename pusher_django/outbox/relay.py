@@ -33,6 +33,7 @@ from pusher_django.models.delivery import DeliveryQuerySet
 from pusher_django.retry import retry_delay
 from pusher_django.tracing import traced
 
+from . import statements
 from .events import id_field, sent_data
 
 logger = logging.getLogger(__name__)
@@ -193,14 +194,7 @@ def _mine(rows: Sequence[Delivery], using: str, token: Any) -> QuerySet[Delivery
 
 
 def _mark_sent(rows: Sequence[Delivery], using: str, token: Any, report: Report) -> None:
-    report.sent += _mine(rows, using, token).update(
-        status=SENT,
-        sent_at=timezone.now(),
-        attempts=F("attempts") + 1,
-        error="",
-        lease_token=None,
-        lease_until=None,
-    )
+    report.sent += statements.mark_sent([row.pk for row in rows], token, using, timezone.now())
     counters.sent([row.created_at for row in rows])
 
 
@@ -230,39 +224,9 @@ def leased(
     )
 
 
-def leased_heads(
-    ids: Sequence[int], channels: set[str], using: str, tokens: Collection[Any], now: datetime
-) -> list[Delivery] | None:
-    """``ids`` in order if they are their channels' oldest pending rows, all still leased to
-    ``tokens`` (one query); ``None`` otherwise.
-
-    The ``len(ids)`` oldest pending rows of ``channels`` up to ``max(ids)`` are
-    exactly ``ids`` only when no one else's pending row comes before one of them.
-    """
-    rows = list(
-        _rows(using).pending().filter(channel__in=channels, id__lte=max(ids)).by_id()[: len(ids)]
-    )
-    mine = {
-        row.pk
-        for row in rows
-        if row.lease_token in tokens and row.lease_until is not None and row.lease_until > now
-    }
-    return rows if mine == set(ids) and len(rows) == len(mine) else None
-
-
 def unbroken_runs(picked: Sequence[tuple[int, str]], using: str) -> list[int]:
     """Per channel, the ``(id, channel)`` picked up to the first pending row not among them."""
     return _unbroken_runs(picked, _rows(using))
-
-
-def free_after(channels: set[str], after: int, using: str) -> bool:
-    """Whether a pending row newer than ``after`` on ``channels`` waits for a claim."""
-    return (
-        _rows(using)
-        .pending()
-        .filter(channel__in=channels, id__gt=after, lease_token__isnull=True)
-        .exists()
-    )
 
 
 def _fail(rows: Sequence[Delivery], error: str, using: str, token: Any, report: Report) -> None:

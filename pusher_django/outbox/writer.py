@@ -17,10 +17,10 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any, cast
+from datetime import datetime, timedelta
+from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -28,6 +28,7 @@ from pusher_django import counters
 from pusher_django.conf import get_config
 from pusher_django.models import Delivery
 
+from . import statements
 from .events import OutgoingEvent, make_event
 
 logger = logging.getLogger(__name__)
@@ -49,18 +50,44 @@ class _Transaction:
 
     The batch id is also the lease token of the rows written leased for
     send-at-commit (``leased``); ``unleased`` says whether rows are left for
-    Celery (a coalescing window, or send-at-commit off).
+    Celery (a coalescing window, or send-at-commit off); ``merged`` whether a
+    row changed after it was written, so the sender must read the rows back.
     """
 
-    __slots__ = ("batch", "channels", "handed_off", "leased", "outer", "unleased")
+    __slots__ = ("batch", "handed_off", "leased", "merged", "outer", "unleased")
 
     def __init__(self, outer: object) -> None:
         self.outer = outer  # the outermost atomic block it was written in
         self.batch = uuid.uuid4()
         self.handed_off = False
-        self.leased: list[int] = []
-        self.channels: set[str] = set()
+        self.leased: list[LeasedRow] = []
+        self.merged = False
         self.unleased = False
+
+
+@dataclass(frozen=True)
+class LeasedRow:
+    """A row written leased to its transaction, as the sender sends it without reading it."""
+
+    id: int
+    event: OutgoingEvent
+    created_at: datetime
+    lease_until: datetime
+
+    def delivery(self, token: Any) -> Delivery:
+        event = self.event
+        return Delivery(
+            pk=self.id,
+            channel=event.channel,
+            name=event.name,
+            data=event.data,
+            data_is_object=event.data_is_object,
+            is_reference=event.is_reference,
+            socket_id=event.socket_id,
+            created_at=self.created_at,
+            lease_token=token,
+            lease_until=self.lease_until,
+        )
 
 
 def _transaction(using: str) -> _Transaction:
@@ -123,12 +150,11 @@ def write(
             "lease_token": state.batch if lease else None,
             "lease_until": until,
         }
-        ids = _insert(kept, shared, using) if kept else []
+        ids = statements.insert(kept, shared, using) if kept else []
     if not capture:
         written = len(kept)
-        if lease:
-            state.leased.extend(ids)
-            state.channels.update(event.channel for event in kept)
+        if until is not None:
+            state.leased += [LeasedRow(i, e, now, until) for i, e in zip(ids, kept, strict=True)]
         elif kept:
             state.unleased = True
 
@@ -136,65 +162,6 @@ def write(
             _hand_off(state, using, written)
 
         transaction.on_commit(hand_off, using=using, robust=True)
-
-
-#: The columns of a new row with the same value in every insert, as SQL literals.
-_CONSTANT = {"status": "'pending'", "attempts": "0", "error": "''"}
-_EVENT_FIELDS = ("channel", "name", "data", "data_is_object", "is_reference", "socket_id")
-
-
-def _field(name: str) -> models.Field[Any, Any]:
-    return cast("models.Field[Any, Any]", Delivery._meta.get_field(name))
-
-
-def _insert(events: Sequence[OutgoingEvent], shared: dict[str, Any], using: str) -> list[int]:
-    """One multi-row ``INSERT``; the new ids where the database returns them.
-
-    Narrower than ``bulk_create``: constants are literals, ``sent_at`` is left
-    out (NULL), and it is a plain ``VALUES`` list rather than PostgreSQL's
-    ``UNNEST`` of sixteen arrays, which costs several times more per
-    statement at the two or three rows a broadcast writes.
-    """
-    connection = connections[using]
-    if connection.vendor not in {"postgresql", "sqlite", "mysql"}:
-        rows = [
-            Delivery(**{name: getattr(e, name) for name in _EVENT_FIELDS}, **shared) for e in events
-        ]
-        Delivery.objects.using(using).bulk_create(rows)
-        return [row.pk for row in rows if row.pk is not None]
-    opts = Delivery._meta
-    fields = [_field(name) for name in (*_EVENT_FIELDS, *shared)]
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(str(field.column)) for field in fields)
-    columns += ", " + ", ".join(quote(name) for name in _CONSTANT)
-    row = "(" + ", ".join(["%s"] * len(fields) + list(_CONSTANT.values())) + ")"
-    common = [
-        field.get_db_prep_save(value, connection)
-        for field, value in zip(fields[len(_EVENT_FIELDS) :], shared.values(), strict=True)
-    ]
-    returning = connection.features.can_return_rows_from_bulk_insert
-    table = quote(opts.db_table)
-    ids: list[int] = []
-    size = max(connection.ops.bulk_batch_size(fields, events), 1)
-    for start in range(0, len(events), size):
-        chunk = events[start : start + size]
-        params: list[Any] = []
-        for event in chunk:
-            params += [
-                field.get_db_prep_save(getattr(event, field.name), connection)
-                for field in fields[: len(_EVENT_FIELDS)]
-            ]
-            params += common
-        values = ", ".join([row] * len(chunk))
-        # Only names quoted by the backend and placeholders: the values travel as parameters.
-        sql = f"INSERT INTO {table} ({columns}) VALUES {values}"  # noqa: S608
-        if returning:
-            sql += f" RETURNING {quote('id')}"
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            if returning:
-                ids += [int(found[0]) for found in cursor.fetchall()]
-    return ids
 
 
 def _merge(
@@ -222,6 +189,7 @@ def _merge(
     )
     if row is None or (row["action"], coalesce.action) not in _MERGED:
         return False
+    state.merged = True  # conservative: the row may be one this transaction leased
     guard = pending.filter(pk=row["id"])
     merged = _MERGED[(row["action"], coalesce.action)]
     if merged is None:
@@ -256,7 +224,7 @@ def _hand_off(state: _Transaction, using: str, written: int = 0) -> None:
     from .sender import hand_off, hand_to_celery
 
     if state.leased:
-        hand_off(using, state.batch, state.leased, state.channels)
+        hand_off(using, state.batch, state.leased, exact=not state.merged)
     if state.unleased or not state.leased:
         hand_to_celery(using)
 

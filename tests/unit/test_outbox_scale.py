@@ -9,6 +9,7 @@ They run on whichever database ``DATABASE_URL`` names.
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Callable
 from datetime import timedelta
 from functools import partial
@@ -23,13 +24,14 @@ from django.utils import timezone
 
 from pusher_django import history
 from pusher_django.models import Delivery
-from pusher_django.outbox import relay
+from pusher_django.outbox import relay, statements
 
 pytestmark = pytest.mark.django_db
 
 PENDING, SENT, FAILED = Delivery.Status.PENDING, Delivery.Status.SENT, Delivery.Status.FAILED
 TABLE = Delivery._meta.db_table
 ADMIN = "/admin/pusher_django/delivery/"
+DB = "default"
 
 
 def add(channel: str, n: int = 1, **fields: Any) -> list[int]:
@@ -160,8 +162,9 @@ def test_every_statement_of_the_delivery_path_and_the_admin_reads_an_index(
     quiet = sent("private-quiet", 3, age=30)
     sent("private-busy", 20, age=20)
     failed = add("private-busy", 2, status=FAILED)
-    add("private-busy", 3)
+    waiting = add("private-busy", 3)
     add("private-later", 2, available_at=timezone.now() + timedelta(hours=1))
+    token = uuid.uuid4()
     operations: dict[str, Callable[[], Any]] = {
         "claim": lambda: relay.claim("default"),
         "next_due": relay.next_due,
@@ -170,6 +173,9 @@ def test_every_statement_of_the_delivery_path_and_the_admin_reads_an_index(
         "history, none": lambda: history.catch_up("private-unused", 7),
         "retry": lambda: relay.retry(failed),
         "prune": lambda: relay.prune(now=timezone.now() + timedelta(days=2)),
+        "order at commit": lambda: statements.others_before(waiting[1:], {"private-busy"}, DB),
+        "after commit": lambda: statements.free_after({"private-busy"}, waiting[0], DB),
+        "mark sent": lambda: statements.mark_sent(waiting, {token}, DB, timezone.now()),
     }
     views = ("", "?status=sent", "?status=failed", "?status=all")
     for query in (*views, "?status=all&channel=private-quiet", "?status=sent&channel=private-b"):

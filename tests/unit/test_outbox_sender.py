@@ -134,7 +134,7 @@ def test_on_sqlite_the_committing_thread_sends_before_the_commit_returns(
 def test_a_stopped_sender_hands_its_queue_to_celery(api: RestProxy, celery: list[str]) -> None:
     stopped = sender.Sender(size=1)
     stopped.stop(timeout=0.5)
-    job = sender.Job("default", "token", (), frozenset())
+    job = sender.Job("default", "token", ())
     assert stopped.submit(job) is False
 
 
