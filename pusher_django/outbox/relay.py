@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import Count, F, Min, Q, QuerySet
@@ -142,9 +142,34 @@ def deliver(using: str | None = None, *, max_rounds: int | None = None) -> Repor
     return report
 
 
+class OutboxRow(Protocol):
+    """What sending reads of a row: a :class:`Delivery`, or one the sender has as written."""
+
+    @property
+    def pk(self) -> int: ...
+    @property
+    def channel(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def data(self) -> str: ...
+    @property
+    def data_is_object(self) -> bool: ...
+    @property
+    def is_reference(self) -> bool: ...
+    @property
+    def socket_id(self) -> str: ...
+    @property
+    def lease_token(self) -> Any: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def attempts(self) -> int: ...
+
+
 def send_rows(
     client: PusherClient,
-    rows: list[Delivery],
+    rows: Sequence[OutboxRow],
     using: str,
     report: Report,
     size: int = MAX_BATCH_EVENTS,
@@ -178,7 +203,7 @@ def send_rows(
     return True
 
 
-def _event(row: Delivery, id_key: str | None) -> dict[str, Any]:
+def _event(row: OutboxRow, id_key: str | None) -> dict[str, Any]:
     event: dict[str, Any] = {
         "channel": row.channel,
         "name": row.name,
@@ -189,16 +214,16 @@ def _event(row: Delivery, id_key: str | None) -> dict[str, Any]:
     return event
 
 
-def _mine(rows: Sequence[Delivery], using: str, token: Any) -> QuerySet[Delivery]:
+def _mine(rows: Sequence[OutboxRow], using: str, token: Any) -> QuerySet[Delivery]:
     return _rows(using).filter(id__in=[row.pk for row in rows], lease_token__in=token)
 
 
-def _mark_sent(rows: Sequence[Delivery], using: str, token: Any, report: Report) -> None:
+def _mark_sent(rows: Sequence[OutboxRow], using: str, token: Any, report: Report) -> None:
     report.sent += statements.mark_sent([row.pk for row in rows], token, using, timezone.now())
     counters.sent([row.created_at for row in rows])
 
 
-def _release(rows: Sequence[Delivery], using: str, token: Any) -> None:
+def _release(rows: Sequence[OutboxRow], using: str, token: Any) -> None:
     release([row.pk for row in rows], using, token)
 
 
@@ -229,7 +254,7 @@ def unbroken_runs(picked: Sequence[tuple[int, str]], using: str) -> list[int]:
     return _unbroken_runs(picked, _rows(using))
 
 
-def _fail(rows: Sequence[Delivery], error: str, using: str, token: Any, report: Report) -> None:
+def _fail(rows: Sequence[OutboxRow], error: str, using: str, token: Any, report: Report) -> None:
     # Never the data: on an encrypted channel it is the plaintext the encryption protects.
     for row in rows:
         logger.error(
@@ -258,7 +283,7 @@ _MAX_BACKOFF_EXPONENT = 32
 
 
 def _defer(
-    rows: Sequence[Delivery], error: PusherTransientError, using: str, token: Any, report: Report
+    rows: Sequence[OutboxRow], error: PusherTransientError, using: str, token: Any, report: Report
 ) -> None:
     """Put rows back with a capped backoff; rows older than ``OUTBOX["MAX_AGE"]`` fail instead.
 

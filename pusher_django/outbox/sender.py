@@ -66,7 +66,7 @@ class Job:
 
     @property
     def ids(self) -> list[int]:
-        return [row.id for row in self.rows]
+        return [row.pk for row in self.rows]
 
 
 class _Close:
@@ -231,12 +231,12 @@ def send(jobs: Sequence[Job]) -> relay.Report:
         return relay.Report()
 
 
-def _as_written(jobs: Sequence[Job], now: datetime) -> list[Delivery] | None:
+def _as_written(jobs: Sequence[Job], now: datetime) -> list[LeasedRow] | None:
     """The jobs' rows in id order as written; ``None`` if one may have changed since."""
     if not all(job.exact for job in jobs):
         return None
-    rows = [row.delivery(job.token) for job in jobs for row in job.rows]
-    if any(row.lease_until is None or row.lease_until <= now for row in rows):
+    rows = [row for job in jobs for row in job.rows]
+    if any(row.lease_until <= now for row in rows):
         return None  # a lease that ran out before the commit: someone may have claimed the row
     return sorted(rows, key=lambda row: row.pk)
 
@@ -253,8 +253,9 @@ def _send(using: str, tokens: frozenset[Any], jobs: Sequence[Job]) -> relay.Repo
     now = timezone.now()
     report = relay.Report()
     ids = [row_id for job in jobs for row_id in job.ids]
-    ready = _as_written(jobs, now)  # the usual case: no row read, one query
-    if ready is not None and statements.others_before(ids, {row.channel for row in ready}, using):
+    written = _as_written(jobs, now)  # the usual case: no row read, one query
+    ready: Sequence[relay.OutboxRow] | None = written
+    if written is not None and statements.others_before(ids, {r.channel for r in written}, using):
         ready = None
     held: list[Delivery] = []
     # Rows missing here had their lease run out before the commit (or were merged away).

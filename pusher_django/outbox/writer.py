@@ -65,29 +65,25 @@ class _Transaction:
         self.unleased = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LeasedRow:
-    """A row written leased to its transaction, as the sender sends it without reading it."""
+    """A row as its transaction wrote it, leased to it: what the sender sends without reading.
 
-    id: int
-    event: OutgoingEvent
+    Its attributes are the :class:`Delivery` fields sending uses
+    (:class:`.relay.OutboxRow`), so the relay's steps take either.
+    """
+
+    pk: int
+    channel: str
+    name: str
+    data: str
+    data_is_object: bool
+    is_reference: bool
+    socket_id: str
     created_at: datetime
+    lease_token: Any
     lease_until: datetime
-
-    def delivery(self, token: Any) -> Delivery:
-        event = self.event
-        return Delivery(
-            pk=self.id,
-            channel=event.channel,
-            name=event.name,
-            data=event.data,
-            data_is_object=event.data_is_object,
-            is_reference=event.is_reference,
-            socket_id=event.socket_id,
-            created_at=self.created_at,
-            lease_token=token,
-            lease_until=self.lease_until,
-        )
+    attempts: int = 0
 
 
 def _transaction(using: str) -> _Transaction:
@@ -154,7 +150,10 @@ def write(
     if not capture:
         written = len(kept)
         if until is not None:
-            state.leased += [LeasedRow(i, e, now, until) for i, e in zip(ids, kept, strict=True)]
+            state.leased += [
+                LeasedRow(i, *_sent_fields(e), now, state.batch, until)
+                for i, e in zip(ids, kept, strict=True)
+            ]
         elif kept:
             state.unleased = True
 
@@ -162,6 +161,17 @@ def write(
             _hand_off(state, using, written)
 
         transaction.on_commit(hand_off, using=using, robust=True)
+
+
+def _sent_fields(event: OutgoingEvent) -> tuple[str, str, str, bool, bool, str]:
+    return (
+        event.channel,
+        event.name,
+        event.data,
+        event.data_is_object,
+        event.is_reference,
+        event.socket_id,
+    )
 
 
 def _merge(
