@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from pusher_django import tasks
@@ -199,3 +200,23 @@ def test_a_lease_that_ran_out_before_the_commit_goes_to_celery(
     assert celery == ["pusher_django.deliver_outbox"]
     assert api.posts("/events") == 0
     assert relay.deliver().sent == 1
+
+
+def test_a_commit_reads_none_of_its_rows_back(
+    api: RestProxy, celery: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rows go out as written: two checks and one mark, and no statement reads a row."""
+    send, jobs = sender.send, list[sender.Job]()
+    monkeypatch.setattr(sender, "send", jobs.extend)  # keep the jobs for this thread to send
+    with transaction.atomic():
+        for n in range(3):
+            trigger_on_commit(["private-a", "private-b"], f"e{n}", {"n": n})
+    settle()
+    with CaptureQueriesContext(connection) as captured:
+        send(jobs)
+    statements = [query["sql"] for query in captured.captured_queries]
+    assert sorted(sql.split()[0] for sql in statements) == ["SELECT", "SELECT", "UPDATE"]
+    assert all(sql.startswith(("SELECT 1 FROM", "UPDATE")) for sql in statements), statements
+    assert statuses() == [(f"e{n}", SENT, False) for n in range(3) for _ in "ab"]
+    assert api.posts("/batch_events") == 1
+    assert celery == []
