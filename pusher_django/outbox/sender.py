@@ -10,12 +10,12 @@ send, mark, defer and dead-letter steps.
 The committing thread hands over the rows as it wrote them, so the sender
 reads none back unless a merge changed one. Every guarantee is the relay's.
 Before a channel's rows go out, the channel must have no older pending row
-of someone else (a retry waiting, another
-process's transaction, a worker's claim); if it has, those rows are released
-to the Celery task, which sends each channel's unbroken run in order. A full
-queue, a transient failure or anything unexpected also ends in the Celery
-task, and a process that dies with rows in its queue only delays them until
-their lease runs out and the relay or a worker takes them.
+of someone else (a retry waiting, another process's transaction, a worker's
+claim); if it has, those rows are released to the Celery task, which sends
+each channel's unbroken run in order. A full queue, a transient failure or
+anything unexpected also ends in the Celery task, and a process that dies
+with rows in its queue only delays them until their lease runs out and the
+relay or a worker takes them.
 """
 
 from __future__ import annotations

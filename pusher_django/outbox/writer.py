@@ -85,6 +85,13 @@ class LeasedRow:
     lease_until: datetime
     attempts: int = 0
 
+    @classmethod
+    def of(
+        cls, pk: int, event: OutgoingEvent, now: datetime, token: Any, until: datetime
+    ) -> LeasedRow:
+        fields = (event.channel, event.name, event.data, event.data_is_object, event.is_reference)
+        return cls(pk, *fields, event.socket_id, now, token, until)
+
 
 def _transaction(using: str) -> _Transaction:
     """The current transaction's state; a new one once the previous was handed off.
@@ -151,8 +158,7 @@ def write(
         written = len(kept)
         if until is not None:
             state.leased += [
-                LeasedRow(i, *_sent_fields(e), now, state.batch, until)
-                for i, e in zip(ids, kept, strict=True)
+                LeasedRow.of(i, e, now, state.batch, until) for i, e in zip(ids, kept, strict=True)
             ]
         elif kept:
             state.unleased = True
@@ -161,17 +167,6 @@ def write(
             _hand_off(state, using, written)
 
         transaction.on_commit(hand_off, using=using, robust=True)
-
-
-def _sent_fields(event: OutgoingEvent) -> tuple[str, str, str, bool, bool, str]:
-    return (
-        event.channel,
-        event.name,
-        event.data,
-        event.data_is_object,
-        event.is_reference,
-        event.socket_id,
-    )
 
 
 def _merge(
