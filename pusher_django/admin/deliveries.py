@@ -169,6 +169,7 @@ class DeliveryAdmin(_ModelAdmin):
         "channel",
         "name",
         "event_data",
+        "by_reference",
         "socket_id",
         "attempts",
         "error",
@@ -203,6 +204,11 @@ class DeliveryAdmin(_ModelAdmin):
     @admin.display(description=gettext_lazy("data"))
     def event_data(self, obj: Delivery) -> str:
         return str(MASK)
+
+    @admin.display(description=gettext_lazy("sent by reference"), boolean=True)
+    def by_reference(self, obj: Delivery) -> bool:
+        """Too large for Pusher: pages fetched the data from the history (docs/large-events.md)."""
+        return obj.is_reference
 
     @admin.display(description=gettext_lazy("data"))
     def data_preview(self, obj: Delivery) -> str:

@@ -83,3 +83,14 @@ def test_with_the_permission_data_is_shown(row: Delivery, django_user_model: Any
 
 def test_a_superuser_sees_data(row: Delivery, admin_client: Client) -> None:
     assert SECRET in page(admin_client, f"{LIST}{row.pk}/change/")
+
+
+@pytest.mark.parametrize("is_reference", [True, False])
+def test_the_detail_says_whether_the_event_went_by_reference(
+    row: Delivery, admin_client: Client, is_reference: bool
+) -> None:
+    Delivery.objects.filter(pk=row.pk).update(is_reference=is_reference)
+    detail = page(admin_client, f"{LIST}{row.pk}/change/")
+    field = detail.split('class="form-row field-by_reference"', 1)[1].split("form-row", 1)[0]
+    assert "Sent by reference" in field
+    assert f'alt="{is_reference}"' in field
