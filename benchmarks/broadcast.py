@@ -5,7 +5,8 @@ Usage: .venv/bin/python benchmarks/broadcast.py [--n 200] [--k 10] [--database-u
 
 Runs on PostgreSQL (``--database-url``, default ``$DATABASE_URL`` or the local
 server at 127.0.0.1:5432, database ``pusher_django_bench``, created if
-missing). Starts soketi, a REST-counting proxy, a Celery worker (Redis db 11)
+missing). Starts soketi, a REST-counting proxy (in a process of its own, as
+a real Pusher would be), a Celery worker (Redis db 11)
 and a pusher-js subscriber, then saves N messages in transactions of k three
 ways, each to its own encrypted channel. The proxy adds ``--latency-ms`` to
 every REST request (default 20 ms, a typical round trip to hosted Pusher;
@@ -66,7 +67,7 @@ from pusher_django.outbox.writer import capturing as capturing_rows  # noqa: E40
 from tests import celery_app  # noqa: E402, F401
 from tests.support.auth import local_authorizer  # noqa: E402
 from tests.support.postgres import ensure_database  # noqa: E402
-from tests.support.proxy import RestProxy  # noqa: E402
+from tests.support.proxy import RestProxyProcess  # noqa: E402
 from tests.support.pusherjs import PusherJs  # noqa: E402
 from tests.support.soketi import APP_ID, APP_KEY, APP_SECRET, MASTER_KEY_B64, Soketi  # noqa: E402
 from tests.support.worker import CeleryWorker  # noqa: E402
@@ -256,7 +257,7 @@ def run(
     k: int,
     subscriber: PusherJs,
     event: str,
-    proxy: RestProxy,
+    proxy: RestProxyProcess,
 ) -> dict[str, Any]:
     proxy.reset()
     started = time.perf_counter()
@@ -267,7 +268,7 @@ def run(
         save_time += time.perf_counter() - t0
     subscriber.wait_for_count("event", n, timeout=300, event=event)
     total = time.perf_counter() - started
-    return {"name": name, "requests": sum(proxy.requests.values()), "save": save_time, "e2e": total}
+    return {"name": name, "requests": proxy.total(), "save": save_time, "e2e": total}
 
 
 def _arguments() -> argparse.Namespace:
@@ -305,7 +306,7 @@ def main() -> None:
         return
     soketi = Soketi(name="bench-soketi")
     soketi.start()
-    proxy = RestProxy(soketi.port, latency=args.latency_ms / 1000)
+    proxy = RestProxyProcess(soketi.port, latency=args.latency_ms / 1000)
     worker = CeleryWorker(proxy.port, str(connection.settings_dict["NAME"]))
     subscribers: list[PusherJs] = []
     results = []

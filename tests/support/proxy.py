@@ -2,16 +2,21 @@
 
 soketi cannot be made unreachable for the worker alone (stopping it would drop
 the websocket subscribers too), so the worker talks to soketi through this.
+:class:`RestProxyProcess` runs it in a process of its own, for benchmarks that
+must not charge its work to the process they measure.
 """
 
 from __future__ import annotations
 
 import http.client
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 
 class RestProxy:
@@ -85,3 +90,64 @@ class RestProxy:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+class RestProxyProcess:
+    """A :class:`RestProxy` in a child process, driven over its stdin and stdout.
+
+    A real Pusher runs elsewhere: a proxy in the measured process would take
+    that process's CPU and GIL from the code under test.
+    """
+
+    def __init__(self, target_port: int, latency: float = 0.0) -> None:
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "tests.support.proxy", str(target_port), str(latency)],
+            cwd=Path(__file__).resolve().parents[2],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self.port = int(self._ask("port"))
+
+    def _ask(self, command: str) -> str:
+        assert self._process.stdin is not None
+        assert self._process.stdout is not None
+        self._process.stdin.write(command + "\n")
+        self._process.stdin.flush()
+        return self._process.stdout.readline().strip()
+
+    def total(self) -> int:
+        """Requests forwarded since the last :meth:`reset`."""
+        return int(self._ask("total"))
+
+    def reset(self) -> None:
+        self._ask("reset")
+
+    def close(self) -> None:
+        self._ask("close")
+        self._process.wait(timeout=10)
+
+
+def _serve(target_port: int, latency: float) -> None:
+    proxy = RestProxy(target_port, latency)
+    for line in sys.stdin:
+        command = line.strip()
+        if command == "port":
+            answer = str(proxy.port)
+        elif command == "total":
+            with proxy._lock:
+                answer = str(sum(proxy.requests.values()))
+        elif command == "reset":
+            proxy.reset()
+            answer = "ok"
+        else:
+            proxy.close()
+            sys.stdout.write("ok\n")
+            sys.stdout.flush()
+            return
+        sys.stdout.write(answer + "\n")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    _serve(int(sys.argv[1]), float(sys.argv[2]))
