@@ -14,6 +14,7 @@ from . import celery_app  # noqa: F401 - binds the shared tasks to the test brok
 from .support.asgi import SERVER, AsgiServer
 from .support.proxy import RestProxy
 from .support.pusherjs import PusherJs
+from .support.redis_server import redis_server
 from .support.soketi import Soketi
 from .support.worker import CeleryWorker
 
@@ -98,6 +99,13 @@ def pusher_js(soketi: Soketi) -> Iterator[Callable[..., PusherJs]]:
     yield make
     for client in clients:
         client.close()
+
+
+@pytest.fixture
+def own_redis() -> Iterator[str]:
+    """The URL of a Redis server of this test's own, for a default queue or a fixed lock."""
+    with redis_server() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
