@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The Django/Python compatibility matrix of tox.ini: the offline suite on every pair the
-# package claims, two at a time; then, one at a time, the whole suite but the browser tests
-# on PostgreSQL and on MariaDB, and the Celery tests with RabbitMQ as the broker. One summary
-# line each. Called by scripts/test.sh after scripts/bootstrap.sh (it needs .venv, the npm
-# packages, Redis, PostgreSQL, MariaDB and RabbitMQ). Arguments name the environments to run
-# (e.g. scripts/matrix.sh py312-django61-mariadb); none: all of tox.ini.
+# package claims; the whole suite but the browser tests on PostgreSQL, the tests that use the
+# database on MariaDB, and the Celery tests with RabbitMQ as the broker. Two environments at a
+# time, the server ones first; one summary line each. Called by scripts/test.sh after
+# scripts/bootstrap.sh (it needs .venv, the npm packages, Redis, PostgreSQL, MariaDB and
+# RabbitMQ). Arguments name the environments to run (e.g. scripts/matrix.sh
+# py312-django61-mariadb); none: all of tox.ini.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,10 +38,10 @@ export -f run_env
 export out
 
 if [ $# -gt 0 ]; then envs=$(printf '%s\n' "$@"); else envs=$(.venv/bin/tox list --no-desc); fi
-# The server environments start soketi, workers and relays: alone, after the offline ones.
+# The server environments are the longest and mostly wait (on soketi, workers, relays, the
+# storm's 500 clients): first, so that the CPU-bound offline ones fill the time beside them.
+# Runs cannot collide: each environment has its own database and test-output folder, each
+# worker its own queue, and what needs a fixed name has a Redis of its own (tests/support).
 servers='-(postgres|mariadb|rabbitmq)$'
-failed=0
-offline=$(echo "$envs" | grep -vE -e "$servers" || true)
-if [ -n "$offline" ]; then echo "$offline" | xargs -P 2 -I{} bash -c 'run_env {}' || failed=1; fi
-for env in $(echo "$envs" | grep -E -e "$servers" || true); do run_env "$env" || failed=1; done
-exit $failed
+order=$({ echo "$envs" | grep -E -e "$servers" || true; echo "$envs" | grep -vE -e "$servers" || true; })
+echo "$order" | xargs -P 2 -I{} bash -c 'run_env {}'

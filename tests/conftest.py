@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -13,8 +14,41 @@ from . import celery_app  # noqa: F401 - binds the shared tasks to the test brok
 from .support.asgi import SERVER, AsgiServer
 from .support.proxy import RestProxy
 from .support.pusherjs import PusherJs
+from .support.redis_server import redis_server
 from .support.soketi import Soketi
 from .support.worker import CeleryWorker
+
+
+def uses_database(item: pytest.Item) -> bool:
+    """Whether pytest-django lets ``item`` reach the test database.
+
+    The same signs pytest-django reads when it orders tests: a Django test case
+    with a database, the ``django_db`` marker, or a fixture that opens the
+    database (``db``, ``transactional_db``, ``live_server``); and, for the
+    processes a test starts (workers, relays, listeners), ``django_db_setup``
+    behind the ``test_database`` fixture that names the database to them.
+    """
+    from django.test import TransactionTestCase
+
+    cls = getattr(item, "cls", None)
+    if cls is not None and issubclass(cls, TransactionTestCase):
+        return True
+    if item.get_closest_marker("django_db") is not None:
+        return True
+    fixtures = set(getattr(item, "fixturenames", ()))
+    return bool(fixtures & {"db", "transactional_db", "live_server", "django_db_setup"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``TEST_DATABASE_ONLY=1`` (the MariaDB line of tox.ini): only the tests that use the
+    database. The others gain nothing from another database; they run on SQLite (the
+    offline matrix, scripts/test.sh) and on PostgreSQL."""
+    if os.environ.get("TEST_DATABASE_ONLY") != "1":
+        return
+    dropped = [item for item in items if not uses_database(item)]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [item for item in items if uses_database(item)]
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -65,6 +99,13 @@ def pusher_js(soketi: Soketi) -> Iterator[Callable[..., PusherJs]]:
     yield make
     for client in clients:
         client.close()
+
+
+@pytest.fixture
+def own_redis() -> Iterator[str]:
+    """The URL of a Redis server of this test's own, for a default queue or a fixed lock."""
+    with redis_server() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -20,11 +20,22 @@ from selenium.webdriver.remote.webdriver import WebDriver
 
 from pusher_django.client import get_client
 from pusher_django.presence import listener_user_id
-from tests.integration.test_demo_command import Demo, demo, login, online, status, texts
+from tests.integration.test_demo_command import (
+    Demo,
+    demo,
+    demo_broker,
+    login,
+    online,
+    status,
+    texts,
+)
 from tests.support.browser import admin_login, chromium, screenshot, wait
 from tests.support.processes import ROOT, log_path, wait_until
 
-__all__ = ["demo"]  # the module-scoped fixture, shared with the demo command's tests
+__all__ = [
+    "demo",
+    "demo_broker",
+]  # the module-scoped fixtures, shared with the demo command's tests
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 

@@ -24,6 +24,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from tests.support.asgi import SERVER
 from tests.support.browser import chromium, screenshot, wait
 from tests.support.processes import ROOT, free_port, log_path, port_open, wait_until
+from tests.support.redis_server import redis_server
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -45,7 +46,14 @@ class Demo:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+def demo_broker() -> Iterator[str]:
+    """The demo's worker reads Celery's default queue: a Redis of its own, shared with no run."""
+    with redis_server() as url:
+        yield f"{url}/0"
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory, demo_broker: str) -> Iterator[Demo]:
     demo_port, soketi_port = free_port(), free_port()
     env = dict(
         os.environ,
@@ -53,7 +61,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
         SOKETI_PORT=str(soketi_port),
         SOKETI_METRICS_PORT=str(free_port()),
         DEMO_DB=str(Path(tmp_path_factory.mktemp("demo")) / "demo.sqlite3"),
-        CELERY_BROKER_URL="redis://127.0.0.1:6379/13",
+        CELERY_BROKER_URL=demo_broker,
         DEMO_SERVER="uvicorn" if SERVER == "uvicorn" else "runserver",  # scripts/demo.sh --asgi
     )
     for name in ("PUSHER_URL", "PUSHER_APP_ID", "DJANGO_SETTINGS_MODULE", "DATABASE_URL"):

@@ -95,7 +95,7 @@ def resubscribed(pusher: PusherJs) -> bool:
 
 
 def test_two_nodes_two_workers_two_web_processes_two_listeners(
-    nodes: tuple[Soketi, Soketi], settings: Any, test_database: str, tmp_path: Path
+    nodes: tuple[Soketi, Soketi], settings: Any, test_database: str, tmp_path: Path, own_redis: str
 ) -> None:
     a, b = nodes
     settings.PUSHER = a.pusher_settings()
@@ -104,7 +104,7 @@ def test_two_nodes_two_workers_two_web_processes_two_listeners(
     log = tmp_path / "signals.jsonl"
     common = {
         "TEST_SIGNAL_LOG": str(log),
-        "TEST_LOCK_URL": "redis://127.0.0.1:6379/12",
+        "TEST_LOCK_URL": f"{own_redis}/0",  # the lock's name is fixed: no other run may take it
         "TEST_LOCK_TTL": str(LOCK_TTL),
     }
     env_a = django_env(a.port, test_database, queue, **common)

@@ -5,7 +5,7 @@ the files the page includes, runs ``migrate`` and ``check``, starts the tutorial
 Celery worker and ``runserver``, and saves a note from ``manage.py shell`` while a
 pusher-js client watches the channel. Only the npm install is borrowed: the project
 links this repository's ``node_modules`` (the same versions as the tutorial's
-``package.json``), and Redis is a database of its own.
+``package.json``), and Redis is a server of its own.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ TUTORIAL = ROOT / "docs" / "examples" / "tutorial"
 BIN = Path(sys.executable).parent
 
 
-def test_the_tutorial_reaches_a_browser(tmp_path, soketi, pusher_js):
+def test_the_tutorial_reaches_a_browser(tmp_path, soketi, pusher_js, own_redis):
     env = {
         key: value
         for key, value in os.environ.items()
@@ -38,7 +38,7 @@ def test_the_tutorial_reaches_a_browser(tmp_path, soketi, pusher_js):
     }
     env.update(
         PUSHER_URL=f"http://{APP_KEY}:{APP_SECRET}@127.0.0.1:{soketi.port}/apps/{APP_ID}",
-        CELERY_BROKER_URL="redis://127.0.0.1:6379/14",
+        CELERY_BROKER_URL=f"{own_redis}/0",  # its worker reads the default queue
         PYTHONPATH=str(tmp_path),
     )
 
