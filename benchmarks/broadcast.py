@@ -66,7 +66,7 @@ from pusher_django.outbox import make_event, trigger_on_commit  # noqa: E402
 from pusher_django.outbox.writer import capturing as capturing_rows  # noqa: E402
 from tests import celery_app  # noqa: E402, F401
 from tests.support.auth import local_authorizer  # noqa: E402
-from tests.support.postgres import ensure_database  # noqa: E402
+from tests.support.postgres import ensure_database, settle_outbox  # noqa: E402
 from tests.support.proxy import RestProxyProcess  # noqa: E402
 from tests.support.pusherjs import PusherJs  # noqa: E402
 from tests.support.soketi import APP_ID, APP_KEY, APP_SECRET, MASTER_KEY_B64, Soketi  # noqa: E402
@@ -298,6 +298,7 @@ def main() -> None:
     ensure_database()
     call_command("migrate", run_syncdb=True, verbosity=0)
     Delivery.objects.all().delete()  # a previous run's leftovers would be sent first
+    settle_outbox()
     if args.save_path:
         save_path(args.n, args.k)
         return

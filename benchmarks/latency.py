@@ -55,7 +55,7 @@ from pusher_django.conf import reset_config  # noqa: E402
 from pusher_django.models import Delivery  # noqa: E402
 from tests import celery_app  # noqa: E402, F401
 from tests.support.auth import local_authorizer  # noqa: E402
-from tests.support.postgres import ensure_database  # noqa: E402
+from tests.support.postgres import ensure_database, settle_outbox  # noqa: E402
 from tests.support.pusherjs import PusherJs  # noqa: E402
 from tests.support.soketi import APP_ID, APP_KEY, APP_SECRET, MASTER_KEY_B64, Soketi  # noqa: E402
 from tests.support.worker import CeleryWorker  # noqa: E402
@@ -87,6 +87,7 @@ def main() -> None:
     ensure_database()
     call_command("migrate", run_syncdb=True, verbosity=0)
     Delivery.objects.all().delete()
+    settle_outbox()
     soketi = Soketi(name="latency-soketi")
     soketi.start()
     worker = CeleryWorker(soketi.port, str(connection.settings_dict["NAME"]), concurrency=2)

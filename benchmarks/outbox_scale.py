@@ -68,7 +68,7 @@ from pusher_django import history  # noqa: E402
 from pusher_django.conf import get_config  # noqa: E402
 from pusher_django.models import Delivery  # noqa: E402
 from pusher_django.outbox import relay, statements  # noqa: E402
-from tests.support.postgres import ensure_database  # noqa: E402
+from tests.support.postgres import ensure_database, settle_outbox  # noqa: E402
 
 TABLE = Delivery._meta.db_table
 BUSY, QUIET = "private-busy", "private-quiet"
@@ -154,17 +154,8 @@ def fill(size: int) -> datetime:
         )
         for _ in range(10)
     )
-    settle()
+    settle_outbox()
     return start
-
-
-def settle() -> None:
-    """What autovacuum and InnoDB's statistics would have done by now; SQLite runs unanalyzed."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(f"VACUUM ANALYZE {TABLE}")
-        elif connection.vendor == "mysql":
-            cursor.execute(f"ANALYZE TABLE {TABLE}")
 
 
 class Subject:
@@ -302,7 +293,7 @@ def main() -> None:
     for size in sizes:
         started = time.perf_counter()
         if ARGS.reuse:
-            settle()
+            settle_outbox()
             oldest = Delivery.objects.sent().order_by("sent_at").values_list("sent_at", flat=True)
             start = oldest[0] or timezone.now()
         else:
