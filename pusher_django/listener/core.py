@@ -206,6 +206,21 @@ class Listener:
         except ListenerFailed as err:
             logger.error("Pusher listener stopped: %s", err)
 
+    def on_loop(self, func: Callable[[], object]) -> bool:
+        """Run ``func`` on the event loop's thread, between two frames; ``False`` if none runs.
+
+        That thread alone updates the member maps and queues the notices of
+        what arrives, so ``func`` sees both in one consistent state.
+        """
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return False
+        try:
+            loop.call_soon_threadsafe(func)
+        except RuntimeError:  # closed between the check and the call
+            return False
+        return True
+
     def _call_soon(self, func: Callable[..., object] | None = None, *args: Any) -> None:
         """Run ``func`` on the loop (if any), then let the timer task send what it produced."""
         loop = self._loop

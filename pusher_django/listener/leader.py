@@ -23,6 +23,7 @@ import threading
 from typing import Any
 
 import redis
+from django.dispatch import Signal
 from redis.exceptions import LockError, RedisError
 
 from pusher_django import notices, safe_json, signals
@@ -33,6 +34,9 @@ from .core import Listener
 __all__ = ["LeaderLock", "MemberLedger"]
 
 logger = logging.getLogger(__name__)
+
+#: Queued on taking the lock, in order with the live notices: its receiver reconciles.
+_TAKEN_OVER = Signal()
 
 
 class MemberLedger:
@@ -101,6 +105,7 @@ class LeaderLock:
             (signals.member_added, self._added),
             (signals.member_removed, self._removed),
             (signals.subscription_succeeded, self._snapshot),
+            (_TAKEN_OVER, self._reconcile),
         ]
 
     def _added(self, sender: Any, channel: str, user_id: str, user_info: Any, **kw: Any) -> None:
@@ -113,15 +118,39 @@ class LeaderLock:
         if members or channel in self.listener.known_members():
             self.ledger.replace(channel, members)
 
-    def _reconcile(self) -> None:
-        """Report what changed since the last holder reported (run on taking the lock)."""
-        submit = self.listener.dispatcher.submit
-        for channel, local in self.listener.known_members().items():
-            reported = self.ledger.load(channel)
-            for user_id in reported.keys() - local.keys():
-                submit(notices.member_removed(channel, user_id, reported[user_id]))
-            for user_id in local.keys() - reported.keys():
-                submit(notices.member_added(channel, user_id, local[user_id]))
+    def _take_over(self) -> None:
+        """Dispatch from now on, and queue the reconcile with the members as of now.
+
+        Run on the loop's thread (:meth:`Listener.on_loop`): the events before
+        this moment are in the snapshot and were not dispatched, those after
+        it are not in it and are queued behind the reconcile. Reconciling
+        elsewhere reported a join twice that arrived as dispatching began:
+        live, and again because its ledger entry was not written yet.
+        """
+        if not self.holding:
+            return  # lost again before the loop got to it
+        self.listener.dispatcher.enabled = True
+        snapshot = {channel: dict(m) for channel, m in self.listener.known_members().items()}
+        kwargs = {"source": signals.LISTENER, "members": snapshot}
+        self.listener.dispatcher.submit(notices.Notice(_TAKEN_OVER, kwargs))
+
+    def _reconcile(self, sender: Any, members: dict[str, dict[str, Any]], **kw: Any) -> None:
+        """Report what changed since the last holder reported (on the dispatcher's thread)."""
+        try:
+            for channel, local in members.items():
+                reported = self.ledger.load(channel)
+                gone = [
+                    notices.member_removed(channel, user_id, reported[user_id])
+                    for user_id in reported.keys() - local.keys()
+                ]
+                new = [
+                    notices.member_added(channel, user_id, local[user_id])
+                    for user_id in local.keys() - reported.keys()
+                ]
+                for notice in gone + new:
+                    notices.send(notice, sender)
+        except RedisError as err:
+            logger.warning("Pusher listener: cannot read the member ledger (%s)", err)
 
     def stop(self) -> None:
         for signal, _ in self._receivers():
@@ -161,9 +190,7 @@ class LeaderLock:
             )
         taking_over = holding and not self.holding
         self.holding = holding
-        self.listener.dispatcher.enabled = holding
-        if taking_over:
-            try:
-                self._reconcile()
-            except RedisError as err:
-                logger.warning("Pusher listener: cannot read the member ledger (%s)", err)
+        if not taking_over:
+            self.listener.dispatcher.enabled = holding
+        elif not self.listener.on_loop(self._take_over):
+            self._take_over()  # not connected yet: no live event can race it
