@@ -15,7 +15,7 @@ from requests.adapters import BaseAdapter
 from pusher_django import exceptions as exc
 from pusher_django.client import PusherClient
 from pusher_django.conf import get_config
-from pusher_django.transport import USER_AGENT, parse_retry_after
+from pusher_django.transport import USER_AGENT, Transport, parse_retry_after
 
 
 class ScriptedAdapter(BaseAdapter):
@@ -124,3 +124,22 @@ def test_error_embedded_in_a_200_body_is_raised():
         client_with(ScriptedAdapter(200, body)).get_channels()
     assert info.value.status == 401
     assert "secret authentication failed" in info.value.server_message
+
+
+@pytest.mark.parametrize(
+    ("no_proxy", "expected"), [("", "http://proxy.internal:3128"), ("api.example.test", None)]
+)
+def test_the_session_takes_proxies_and_ca_bundle_from_the_environment_when_made(
+    monkeypatch: pytest.MonkeyPatch, no_proxy: str, expected: str | None
+) -> None:
+    """Read once, when the transport is made: not on every request, as requests does."""
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.internal:3128")
+    monkeypatch.setenv("NO_PROXY", no_proxy)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/bundle.pem")
+    session = Transport("http://api.example.test", 5).session
+    assert session.proxies.get("http") == expected
+    assert session.verify == "/etc/ssl/certs/bundle.pem"
+    assert session.trust_env is False
+    monkeypatch.setenv("HTTP_PROXY", "http://elsewhere:1")  # later changes are not read
+    settings = session.merge_environment_settings("http://api.example.test/x", {}, None, None, None)
+    assert settings["proxies"].get("http") == expected
