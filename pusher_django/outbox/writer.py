@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -41,6 +41,9 @@ _MERGED = {
     ("created", "deleted"): None,  # never seen by anyone: nothing is sent
 }
 
+#: The data a transaction keeps for its sender (a bulk write's is read back instead).
+CARRIED_BYTES = 1_000_000
+
 _capturing: ContextVar[bool] = ContextVar("pusher_outbox_capturing", default=False)
 _local = threading.local()
 
@@ -50,19 +53,30 @@ class _Transaction:
 
     The batch id is also the lease token of the rows written leased for
     send-at-commit (``leased``); ``unleased`` says whether rows are left for
-    Celery (a coalescing window, or send-at-commit off); ``merged`` whether a
-    row changed after it was written, so the sender must read the rows back.
+    Celery (a coalescing window, or send-at-commit off); ``exact`` whether the
+    sender may send the rows as kept here: not once a merge may have changed
+    one, nor past :data:`CARRIED_BYTES` of data (then they are read back and
+    the data is not kept).
     """
 
-    __slots__ = ("batch", "handed_off", "leased", "merged", "outer", "unleased")
+    __slots__ = ("batch", "carried", "exact", "handed_off", "leased", "outer", "unleased")
 
     def __init__(self, outer: object) -> None:
         self.outer = outer  # the outermost atomic block it was written in
         self.batch = uuid.uuid4()
         self.handed_off = False
         self.leased: list[LeasedRow] = []
-        self.merged = False
+        self.exact = True
+        self.carried = 0
         self.unleased = False
+
+    def lease(self, rows: list[LeasedRow]) -> None:
+        """Keep the rows for the sender; past the limit, only what it needs to read them."""
+        self.carried += sum(len(row.data) for row in rows)
+        if self.exact and self.carried > CARRIED_BYTES:
+            self.exact = False
+            self.leased = [replace(row, data="") for row in self.leased]
+        self.leased += rows if self.exact else [replace(row, data="") for row in rows]
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,9 +171,8 @@ def write(
     if not capture:
         written = len(kept)
         if until is not None:
-            state.leased += [
-                LeasedRow.of(i, e, now, state.batch, until) for i, e in zip(ids, kept, strict=True)
-            ]
+            pairs = zip(ids, kept, strict=True)
+            state.lease([LeasedRow.of(i, e, now, state.batch, until) for i, e in pairs])
         elif kept:
             state.unleased = True
 
@@ -194,7 +207,7 @@ def _merge(
     )
     if row is None or (row["action"], coalesce.action) not in _MERGED:
         return False
-    state.merged = True  # conservative: the row may be one this transaction leased
+    state.exact = False  # conservative: the row may be one this transaction leased
     guard = pending.filter(pk=row["id"])
     merged = _MERGED[(row["action"], coalesce.action)]
     if merged is None:
@@ -229,7 +242,7 @@ def _hand_off(state: _Transaction, using: str, written: int = 0) -> None:
     from .sender import hand_off, hand_to_celery
 
     if state.leased:
-        hand_off(using, state.batch, state.leased, exact=not state.merged)
+        hand_off(using, state.batch, state.leased, exact=state.exact)
     if state.unleased or not state.leased:
         hand_to_celery(using)
 

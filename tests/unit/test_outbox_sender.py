@@ -8,6 +8,7 @@ the sender thread reads what was committed. The Celery hand-off is recorded
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -18,9 +19,10 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from pusher_django import client as client_module
 from pusher_django import tasks
 from pusher_django.models import Delivery
-from pusher_django.outbox import relay, sender, trigger_on_commit
+from pusher_django.outbox import relay, sender, trigger_on_commit, writer
 from pusher_django.outbox.sender import get_sender
 from tests.support.proxy import RestProxy
 from tests.testapp.models import Score
@@ -218,5 +220,33 @@ def test_a_commit_reads_none_of_its_rows_back(
     assert sorted(sql.split()[0] for sql in statements) == ["SELECT", "SELECT", "UPDATE"]
     assert all(sql.startswith(("SELECT 1 FROM", "UPDATE")) for sql in statements), statements
     assert statuses() == [(f"e{n}", SENT, False) for n in range(3) for _ in "ab"]
+    assert api.posts("/batch_events") == 1
+    assert celery == []
+
+
+def test_a_bulk_write_keeps_no_data_for_the_sender_which_reads_its_rows(
+    api: RestProxy, celery: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past ``CARRIED_BYTES`` the queue holds ids, not data: memory stays bounded."""
+    monkeypatch.setattr(writer, "CARRIED_BYTES", 100)
+    send, jobs = sender.send, list[sender.Job]()
+    monkeypatch.setattr(sender, "send", jobs.extend)
+    with transaction.atomic():
+        for n in range(3):
+            trigger_on_commit("private-a", f"e{n}", {"text": "x" * 60})
+    settle()
+    (job,) = jobs
+    assert not job.exact
+    assert [row.data for row in job.rows] == ["", "", ""]
+    sent: list[dict[str, Any]] = []
+
+    def send_events(client: Any, events: list[dict[str, Any]]) -> None:
+        sent.extend(events)
+        client_module.send_events(client, events)
+
+    monkeypatch.setattr(relay, "send_events", send_events)
+    send(jobs)
+    assert [json.loads(event["data"])["text"] for event in sent] == ["x" * 60] * 3  # read back
+    assert statuses() == [(f"e{n}", SENT, False) for n in range(3)]
     assert api.posts("/batch_events") == 1
     assert celery == []
