@@ -46,6 +46,8 @@ logger = logging.getLogger(__name__)
 
 #: Transactions waiting for the sender; past this a commit hands off to Celery instead.
 QUEUE_SIZE = 1000
+#: Event data the waiting transactions may hold; past this, too, Celery gets the commit.
+QUEUE_BYTES = 16_000_000
 #: The sender closes its database connections after this long without work.
 IDLE_CLOSE = 1.0
 #: Rows sent as one group when transactions queue up (ten per request).
@@ -68,6 +70,11 @@ class Job:
     def ids(self) -> list[int]:
         return [row.pk for row in self.rows]
 
+    @property
+    def size(self) -> int:
+        """The event data it holds (none when the sender reads its rows back)."""
+        return sum(len(row.data) for row in self.rows)
+
 
 class _Close:
     """A request to close this thread's connections (tests, before their database goes)."""
@@ -79,9 +86,12 @@ class _Close:
 class Sender:
     """The per-process sending thread and its bounded queue."""
 
-    def __init__(self, size: int = QUEUE_SIZE) -> None:
+    def __init__(self, size: int = QUEUE_SIZE, max_bytes: int = QUEUE_BYTES) -> None:
         self.pid = os.getpid()
         self.jobs: queue.Queue[Job | _Close | None] = queue.Queue(size)
+        self.max_bytes = max_bytes
+        self.queued_bytes = 0
+        self._bytes = threading.Lock()
         self.thread = threading.Thread(target=self._run, name="pusher-outbox-sender", daemon=True)
         self.thread.start()
 
@@ -89,11 +99,22 @@ class Sender:
         """Queue ``job``; ``False`` when the queue is full or the thread is gone."""
         if not self.thread.is_alive():
             return False
+        size = job.size
+        with self._bytes:
+            if self.queued_bytes + size > self.max_bytes and self.queued_bytes:
+                return False
+            self.queued_bytes += size
         try:
             self.jobs.put_nowait(job)
         except queue.Full:
+            self._taken(job)
             return False
         return True
+
+    def _taken(self, item: Job | _Close | None) -> None:
+        if isinstance(item, Job):
+            with self._bytes:
+                self.queued_bytes -= item.size
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
         """Wait until every queued job is done and the thread's connections are closed."""
@@ -117,6 +138,7 @@ class Sender:
                 job = self.jobs.get_nowait()
             except queue.Empty:
                 return
+            self._taken(job)
             if isinstance(job, Job):
                 hand_to_celery(job.using, {job.token}, job.ids)
 
@@ -131,6 +153,7 @@ class Sender:
                 except queue.Empty:
                     connections.close_all()
                     continue
+                self._taken(item)
             if not isinstance(item, Job):
                 connections.close_all()
                 if item is None:
@@ -144,6 +167,7 @@ class Sender:
                     queued = self.jobs.get_nowait()
                 except queue.Empty:
                     break
+                self._taken(queued)
                 if not isinstance(queued, Job) or queued.using != item.using:
                     held.append(queued)
                     break

@@ -9,6 +9,7 @@ the sender thread reads what was committed. The Celery hand-off is recorded
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -120,6 +121,39 @@ def test_a_full_queue_or_a_stopped_thread_hands_off_to_celery(
     assert (row.status, row.lease_token) == (PENDING, None)  # released at once, claimable
     assert celery == ["pusher_django.deliver_outbox"]
     assert relay.deliver().sent == 1
+
+
+def test_the_queue_takes_no_more_than_its_bytes_of_event_data(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Past ``QUEUE_BYTES`` a commit goes to Celery (the caller's fall-back) instead."""
+    release, sent = threading.Event(), list[sender.Job]()
+
+    def send(jobs: list[sender.Job]) -> None:  # stuck, as behind a slow Pusher
+        release.wait(10)
+        sent.extend(jobs)
+
+    monkeypatch.setattr(sender, "send", send)
+    now = timezone.now()
+
+    def job(n: int) -> sender.Job:
+        row = writer.LeasedRow(n, "private-a", "e", "x" * 60, False, False, "", now, "t", now)
+        return sender.Job("default", "t", (row,))
+
+    busy = sender.Sender(max_bytes=100)
+    try:
+        assert busy.submit(job(1))  # taken at once: the thread is sending it
+        deadline = time.monotonic() + 5
+        while busy.queued_bytes and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert busy.submit(job(2))  # waits in the queue: 60 bytes
+        assert not busy.submit(job(3))  # 120 would be over 100
+        assert busy.queued_bytes == 60
+    finally:
+        release.set()
+        busy.stop(timeout=5)
+    assert [j.ids for j in sent] == [[1], [2]]
+    assert busy.queued_bytes == 0
 
 
 def test_on_sqlite_the_committing_thread_sends_before_the_commit_returns(
