@@ -38,7 +38,7 @@ from .events import id_field, sent_data
 
 logger = logging.getLogger(__name__)
 
-PENDING, SENT, FAILED = Delivery.Status.PENDING, Delivery.Status.SENT, Delivery.Status.FAILED
+PENDING, FAILED = Delivery.Status.PENDING, Delivery.Status.FAILED
 
 #: Rows one prune statement deletes: big enough for throughput, small enough to be brief.
 PRUNE_BATCH = 5000

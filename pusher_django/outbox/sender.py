@@ -241,7 +241,6 @@ def hand_to_celery(using: str, tokens: Collection[Any] = (), ids: Sequence[int] 
 def send(jobs: Sequence[Job]) -> relay.Report:
     """Send queued transactions' rows as one group; on any error Celery gets them."""
     using = jobs[0].using
-    ids = [row_id for job in jobs for row_id in job.ids]
     tokens = frozenset(job.token for job in jobs)
     try:
         return _send(using, tokens, jobs)
@@ -249,7 +248,7 @@ def send(jobs: Sequence[Job]) -> relay.Report:
         logger.exception("The outbox sender failed; Celery delivers these transactions' events")
         connections[using].close()  # a broken connection is not reused
         try:
-            hand_to_celery(using, tokens, ids)
+            hand_to_celery(using, tokens, [row_id for job in jobs for row_id in job.ids])
         except Exception:
             logger.exception("Outbox hand-off failed; the relay delivers after the lease")
         return relay.Report()

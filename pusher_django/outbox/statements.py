@@ -29,17 +29,14 @@ VENDORS = frozenset({"postgresql", "sqlite", "mysql"})
 _PENDING = "NOT ({status} = 'sent') AND {status} = 'pending'"
 
 
-def _rows(using: str) -> Any:
-    return Delivery.objects.using(using)
-
-
 def _placeholders(values: Collection[Any]) -> str:
     return ", ".join(["%s"] * len(values))
 
 
 def _names(using: str) -> dict[str, str]:
     quote = connections[using].ops.quote_name
-    names = {name: quote(name) for name in ("id", "status", "channel", "lease_token")}
+    columns = ("id", "status", "channel", "lease_token", "lease_until", "sent_at", "attempts")
+    names = {name: quote(name) for name in (*columns, "error")}
     return {**names, "table": quote(Delivery._meta.db_table)}
 
 
@@ -114,7 +111,7 @@ def insert(events: Sequence[OutgoingEvent], shared: dict[str, Any], using: str) 
 def others_before(ids: Collection[int], channels: Collection[str], using: str) -> bool:
     """Whether a pending row not among ``ids`` comes before the newest of them on ``channels``."""
     if connections[using].vendor not in VENDORS:
-        rows = _rows(using).pending().filter(channel__in=channels, id__lt=max(ids))
+        rows = Delivery.objects.using(using).pending().filter(channel__in=channels, id__lt=max(ids))
         return bool(rows.exclude(id__in=list(ids)).exists())
     condition = (
         f"{{channel}} IN ({_placeholders(channels)}) AND {{id}} < %s "
@@ -126,7 +123,7 @@ def others_before(ids: Collection[int], channels: Collection[str], using: str) -
 def free_after(channels: Collection[str], after: int, using: str) -> bool:
     """Whether a pending row newer than ``after`` on ``channels`` waits for a claim."""
     if connections[using].vendor not in VENDORS:
-        rows = _rows(using).pending().filter(channel__in=channels, id__gt=after)
+        rows = Delivery.objects.using(using).pending().filter(channel__in=channels, id__gt=after)
         return bool(rows.filter(lease_token__isnull=True).exists())
     condition = (
         f"{{channel}} IN ({_placeholders(channels)}) AND {{id}} > %s AND {{lease_token}} IS NULL"
@@ -138,7 +135,7 @@ def mark_sent(ids: Sequence[int], tokens: Collection[Any], using: str, now: date
     """Mark the rows of ``ids`` leased to ``tokens`` sent at ``now``; how many were."""
     if connections[using].vendor not in VENDORS:
         return int(
-            _rows(using)
+            Delivery.objects.using(using)
             .filter(id__in=list(ids), lease_token__in=tokens)
             .update(
                 status="sent",
@@ -150,19 +147,13 @@ def mark_sent(ids: Sequence[int], tokens: Collection[Any], using: str, now: date
             )
         )
     connection = connections[using]
-    names = _names(using)
-    quote = connection.ops.quote_name
     token_field, sent_field = _field("lease_token"), _field("sent_at")
-    sets = (
-        f"{names['status']} = 'sent', {quote('sent_at')} = %s, "
-        f"{quote('attempts')} = {quote('attempts')} + 1, {quote('error')} = '', "
-        f"{names['lease_token']} = NULL, {quote('lease_until')} = NULL"
-    )
     # Only names quoted by the backend and placeholders: the values travel as parameters.
     statement = (
-        f"UPDATE {names['table']} SET {sets} WHERE {names['id']} IN ({_placeholders(ids)}) "  # noqa: S608
-        f"AND {names['lease_token']} IN ({_placeholders(tokens)})"
-    )
+        "UPDATE {table} SET {status} = 'sent', {sent_at} = %s, {attempts} = {attempts} + 1, "  # noqa: S608
+        "{error} = '', {lease_token} = NULL, {lease_until} = NULL "
+        f"WHERE {{id}} IN ({_placeholders(ids)}) AND {{lease_token}} IN ({_placeholders(tokens)})"
+    ).format(**_names(using))
     params = [
         sent_field.get_db_prep_value(now, connection),
         *ids,
