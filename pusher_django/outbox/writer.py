@@ -173,6 +173,8 @@ def write(
         if until is not None:
             pairs = zip(ids, kept, strict=True)
             state.lease([LeasedRow.of(i, e, now, state.batch, until) for i, e in pairs])
+            if connections[using].savepoint_ids:
+                state.exact = False  # a rolled-back savepoint takes these rows: read them back
         elif kept:
             state.unleased = True
 

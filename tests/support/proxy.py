@@ -9,6 +9,7 @@ must not charge its work to the process they measure.
 from __future__ import annotations
 
 import http.client
+import json
 import socket
 import subprocess
 import sys
@@ -19,6 +20,18 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 
+def _event_names(path: str, body: bytes) -> list[str]:
+    try:
+        sent = json.loads(body)
+    except ValueError:
+        return []
+    if path.endswith("/batch_events") and isinstance(sent, dict):
+        return [str(event.get("name")) for event in sent.get("batch") or []]
+    if path.endswith("/events") and isinstance(sent, dict):
+        return [str(sent.get("name"))]
+    return []
+
+
 class RestProxy:
     def __init__(self, target_port: int, latency: float = 0.0) -> None:
         self.target_port = target_port
@@ -27,6 +40,8 @@ class RestProxy:
         self.down = False
         self.requests: Counter[str] = Counter()
         self.refused = 0
+        #: The names of the events triggered through the proxy, in the order they came.
+        self.event_names: list[str] = []
         self._lock = threading.Lock()
         proxy = self
 
@@ -52,6 +67,7 @@ class RestProxy:
                         self.connection.close()
                         return
                     proxy.requests[f"{self.command} {path}"] += 1
+                    proxy.event_names += _event_names(path, body)
                 if proxy.latency:
                     time.sleep(proxy.latency)
                 upstream = http.client.HTTPConnection("127.0.0.1", proxy.target_port, timeout=5)
@@ -85,6 +101,7 @@ class RestProxy:
     def reset(self) -> None:
         with self._lock:
             self.requests.clear()
+            self.event_names.clear()
             self.refused = 0
 
     def close(self) -> None:

@@ -168,6 +168,19 @@ def test_on_sqlite_the_committing_thread_sends_before_the_commit_returns(
     assert celery == []
 
 
+def test_a_rolled_back_savepoint_sends_none_of_its_rows(api: RestProxy, celery: list[str]) -> None:
+    """The sender sends rows as written; the rows a savepoint took back must not go out."""
+    with transaction.atomic():
+        trigger_on_commit("private-a", "kept-1", {})
+        with pytest.raises(RuntimeError), transaction.atomic():
+            trigger_on_commit("private-a", "dropped", {})
+            raise RuntimeError
+        trigger_on_commit("private-a", "kept-2", {})
+    settle()
+    assert statuses() == [("kept-1", SENT, False), ("kept-2", SENT, False)]
+    assert api.event_names == ["kept-1", "kept-2"]
+
+
 def test_a_stopped_sender_hands_its_queue_to_celery(api: RestProxy, celery: list[str]) -> None:
     stopped = sender.Sender(size=1)
     stopped.stop(timeout=0.5)
