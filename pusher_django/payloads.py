@@ -82,7 +82,12 @@ def sent_size(channels: Sequence[str], encoded: str, *, master_key: bytes | None
     no master key).
     """
     encrypted = _encrypted_channel(channels, master_key)
-    size = len(encoded.encode("utf-8"))
+    try:
+        size = len(encoded.encode("utf-8"))
+    except UnicodeEncodeError as err:  # a lone surrogate: no database or server takes it
+        raise PusherValidationError(
+            f"Event data is not valid Unicode text (position {err.start}): {err.reason}."
+        ) from err
     return crypto.encrypted_size(size) if encrypted is not None else size
 
 

@@ -41,6 +41,11 @@ DATABASES = {
         os.environ.get("DATABASE_URL") or f"sqlite:///{_OUTPUT / 'tests.sqlite3'}"
     )
 }
+# TEST_OUTBOX_FLUSH=1: the same database through pusher_django's backend, which writes a
+# transaction's outbox rows just before it commits (pusher_django.db).
+if os.environ.get("TEST_OUTBOX_FLUSH"):
+    _engine = DATABASES["default"]["ENGINE"]
+    DATABASES["default"]["ENGINE"] = _engine.replace("django.db.backends.", "pusher_django.db.")
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["OPTIONS"] = {"timeout": 20}
     DATABASES["default"]["TEST"] = {"NAME": str(_OUTPUT / f"test-{os.getpid()}.sqlite3")}

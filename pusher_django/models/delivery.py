@@ -18,12 +18,15 @@ collation so that its lookups compare exactly.
 from __future__ import annotations
 
 import uuid
+from typing import cast
 
 from django.db import connections, models
 from django.db.models import F, Q
 from django.db.models.expressions import CombinedExpression
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from pusher_django.db import flush_outbox_rows
 
 #: Rows not yet sent: pending and dead letters, the few rows the delivery path works on.
 OPEN = ~Q(status="sent")
@@ -61,6 +64,18 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
         return self.order_by(key.desc() if newest_first else key.asc())
 
 
+_Manager = models.Manager.from_queryset(DeliveryQuerySet)
+
+
+class DeliveryManager(_Manager["Delivery"]):
+    """Every query first writes the rows an :class:`~pusher_django.db.OutboxFlushMixin`
+    connection keeps for its commit, so the ORM sees a transaction's rows as it writes them."""
+
+    def get_queryset(self) -> DeliveryQuerySet:
+        flush_outbox_rows()
+        return cast(DeliveryQuerySet, super().get_queryset())
+
+
 class Delivery(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", _("pending")
@@ -92,7 +107,7 @@ class Delivery(models.Model):
     lease_token = models.UUIDField(null=True, blank=True, editable=False)
     lease_until = models.DateTimeField(null=True, blank=True, editable=False)
 
-    objects = DeliveryQuerySet.as_manager()
+    objects = DeliveryManager()
 
     class Meta:
         verbose_name = _("delivery")

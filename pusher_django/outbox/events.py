@@ -95,6 +95,11 @@ def make_event(
             "large event (docs/large-events.md)."
         )
     encoded = serialize(data)
+    if "\x00" in encoded:  # only a str can hold one (JSON escapes it); PostgreSQL stores none
+        raise PusherValidationError(
+            "Event data stored in the outbox may not contain a NUL character (U+0000): "
+            "send it inside JSON data, where it is escaped."
+        )
     config = get_config()
     wire = wire_data(encoded, data_is_object, _WIDEST_ID, field)
     size = sent_size([channel], wire, master_key=config.encryption_master_key)

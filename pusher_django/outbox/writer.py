@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from pusher_django import counters
 from pusher_django.conf import get_config
+from pusher_django.db import MAX_BUFFERED, OutboxFlushMixin
 from pusher_django.models import Delivery
 
 from . import statements
@@ -69,6 +70,25 @@ class _Transaction:
         self.exact = True
         self.carried = 0
         self.unleased = False
+
+    def keep(
+        self,
+        ids: Sequence[int],
+        events: Sequence[OutgoingEvent],
+        shared: dict[str, Any],
+        *,
+        in_savepoint: bool,
+    ) -> None:
+        """Record written rows: leased ones for the sender, else that Celery has some."""
+        until = shared["lease_until"]
+        if until is None:
+            self.unleased = self.unleased or bool(events)
+            return
+        now, token = shared["created_at"], self.batch
+        pairs = zip(ids, events, strict=True)
+        self.lease([LeasedRow.of(i, e, now, token, until) for i, e in pairs])
+        if in_savepoint:
+            self.exact = False  # a rolled-back savepoint takes these rows: read them back
 
     def lease(self, rows: list[LeasedRow]) -> None:
         """Keep the rows for the sender; past the limit, only what it needs to read them."""
@@ -137,6 +157,15 @@ class Coalescing:
     by_reference: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class Buffered:
+    """One write kept by an :class:`~pusher_django.db.OutboxFlushMixin` connection."""
+
+    state: _Transaction
+    events: Sequence[OutgoingEvent]
+    shared: dict[str, Any]
+
+
 def write(
     events: Sequence[OutgoingEvent],
     using: str | None = None,
@@ -151,37 +180,53 @@ def write(
     due = now + timedelta(seconds=coalesce.window) if coalesce and coalesce.window else now
     capture = _capturing.get()
     lease = not capture and due == now and _sends_at_commit(using)
-    until = now + timedelta(seconds=get_config().outbox.lease) if lease else None
+    shared = {
+        "batch": state.batch,
+        "coalesce_key": coalesce.key if coalesce else None,
+        "action": coalesce.action if coalesce else "",
+        "created_at": now,
+        "available_at": due,
+        "lease_token": state.batch if lease else None,
+        "lease_until": now + timedelta(seconds=get_config().outbox.lease) if lease else None,
+    }
+    connection = connections[using]
+    if isinstance(connection, OutboxFlushMixin):
+        if connection.in_atomic_block and coalesce is None and not capture:
+            connection.outbox_buffer.append(Buffered(state, events, shared))
+            if len(connection.outbox_buffer) >= MAX_BUFFERED:
+                connection.flush_outbox()
+            _after_commit(state, using, len(events))
+            return
+        connection.flush_outbox()  # what came before is written first
     with transaction.atomic(using=using, savepoint=False):
         kept = [
             event
             for event in events
             if coalesce is None or not _merge(event, coalesce, state, now, using)
         ]
-        shared = {
-            "batch": state.batch,
-            "coalesce_key": coalesce.key if coalesce else None,
-            "action": coalesce.action if coalesce else "",
-            "created_at": now,
-            "available_at": due,
-            "lease_token": state.batch if lease else None,
-            "lease_until": until,
-        }
-        ids = statements.insert(kept, shared, using) if kept else []
+        ids = statements.insert([(event, shared) for event in kept], using) if kept else []
     if not capture:
-        written = len(kept)
-        if until is not None:
-            pairs = zip(ids, kept, strict=True)
-            state.lease([LeasedRow.of(i, e, now, state.batch, until) for i, e in pairs])
-            if connections[using].savepoint_ids:
-                state.exact = False  # a rolled-back savepoint takes these rows: read them back
-        elif kept:
-            state.unleased = True
+        state.keep(ids, kept, shared, in_savepoint=bool(connection.savepoint_ids))
+        _after_commit(state, using, len(kept))
 
-        def hand_off() -> None:  # a function: Django logs a robust callback's __qualname__
-            _hand_off(state, using, written)
 
-        transaction.on_commit(hand_off, using=using, robust=True)
+def flush(using: str, buffered: Sequence[Buffered]) -> None:
+    """Write the kept writes of a transaction as one ``INSERT``, in the order they came."""
+    rows = [(event, write.shared) for write in buffered for event in write.events]
+    ids = statements.insert(rows, using)
+    in_savepoint = bool(connections[using].savepoint_ids)
+    start = 0
+    for write in buffered:
+        end = start + len(write.events) if ids else 0
+        write.state.keep(ids[start:end], write.events, write.shared, in_savepoint=in_savepoint)
+        start = end
+
+
+def _after_commit(state: _Transaction, using: str, written: int) -> None:
+    def hand_off() -> None:  # a function: Django logs a robust callback's __qualname__
+        _hand_off(state, using, written)
+
+    transaction.on_commit(hand_off, using=using, robust=True)
 
 
 def _merge(
@@ -237,6 +282,9 @@ def _sends_at_commit(using: str) -> bool:
 
 
 def _hand_off(state: _Transaction, using: str, written: int = 0) -> None:
+    connection = connections[using]
+    if isinstance(connection, OutboxFlushMixin):
+        connection.flush_outbox()  # a test running the callbacks without a commit
     counters.enqueued(written)  # this write's rows: its callback runs only if they committed
     if state.handed_off:
         return

@@ -15,7 +15,7 @@ SCRIPT = "import json, {module} as s; print(json.dumps(s.DATABASES['default'], d
 
 
 def database(module: str, url: str | None) -> dict[str, object]:
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TEST_OUTBOX_FLUSH")}
     if url is not None:
         env["DATABASE_URL"] = url
     output = subprocess.run(

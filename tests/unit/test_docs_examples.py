@@ -246,6 +246,24 @@ def test_the_large_events_example_sends_big_data_by_reference(room, replace_broa
     assert len(sent.events[2]["data"]["rows"]) == 100
 
 
+def test_the_database_backend_examples_name_backends_that_flush_the_outbox():
+    from django.db.backends.postgresql.base import DatabaseWrapper as Postgres
+    from django.db.utils import load_backend
+
+    from pusher_django.db import OutboxFlushMixin
+
+    databases = run("database_backend.py")["DATABASES"]
+    assert databases["default"]["ENGINE"] == "pusher_django.db.postgresql"
+    assert databases["default"]["NAME"] == "app"
+    assert databases["default"]["HOST"] == "127.0.0.1"
+    for vendor in ("postgresql", "sqlite3", "mysql"):
+        wrapper = load_backend(f"pusher_django.db.{vendor}").DatabaseWrapper
+        assert issubclass(wrapper, OutboxFlushMixin)
+        assert wrapper.__mro__[2] is load_backend(f"django.db.backends.{vendor}").DatabaseWrapper
+    composed = run("database_mixin.py")["DatabaseWrapper"]
+    assert composed.__mro__[1:3] == (OutboxFlushMixin, Postgres)
+
+
 def test_the_coalescing_example_merges_updates(db, replace_broadcast):
     replace_broadcast(Score)
     run("coalesce.py", Score=Score)

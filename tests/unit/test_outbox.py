@@ -99,6 +99,10 @@ def test_bad_events_fail_at_save_time(settings: Any) -> None:
         trigger_on_commit("private-a", "e", object())
     with pytest.raises(PusherValidationError, match="socket"):
         trigger_on_commit("private-a", "e", {}, socket_id="nope")
+    with pytest.raises(PusherValidationError, match="NUL"):
+        trigger_on_commit("private-a", "e", "raw \x00 text")
+    with pytest.raises(PusherValidationError, match="Unicode"):
+        trigger_on_commit("private-a", "e", {"text": "lone \ud800 surrogate"})
     big = {"text": "x" * 10_200}  # under 10 KB as JSON, over it with the event id
     with pytest.raises(PusherValidationError, match="bytes"):
         trigger_on_commit("private-a", "e", big)

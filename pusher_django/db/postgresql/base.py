@@ -1,0 +1,9 @@
+"""Django's PostgreSQL backend, writing a transaction's outbox rows just before it commits."""
+
+from django.db.backends.postgresql import base
+
+from pusher_django.db import OutboxFlushMixin
+
+
+class DatabaseWrapper(OutboxFlushMixin, base.DatabaseWrapper):
+    pass
