@@ -217,7 +217,7 @@ def flush(using: str, buffered: Sequence[Buffered]) -> None:
     in_savepoint = bool(connections[using].savepoint_ids)
     start = 0
     for write in buffered:
-        end = start + len(write.events) if ids else 0
+        end = start + len(write.events)  # no ids (no RETURNING): every slice is empty
         write.state.keep(ids[start:end], write.events, write.shared, in_savepoint=in_savepoint)
         start = end
 

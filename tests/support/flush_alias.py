@@ -10,10 +10,14 @@ from __future__ import annotations
 FLUSH = "flush"
 
 
+def flush_engine(engine: str) -> str:
+    """pusher_django's backend in place of Django's ``engine``."""
+    return engine.replace("django.db.backends.", "pusher_django.db.")
+
+
 def add_flush_alias() -> str:
     from django.conf import settings
 
     default = settings.DATABASES["default"]
-    engine = default["ENGINE"].replace("django.db.backends.", "pusher_django.db.")
-    settings.DATABASES[FLUSH] = {**default, "ENGINE": engine}
+    settings.DATABASES[FLUSH] = {**default, "ENGINE": flush_engine(default["ENGINE"])}
     return FLUSH
