@@ -62,7 +62,17 @@ def _bounded_text(value: object, what: str, limit: int) -> str:
 
 
 def validate_event_name(name: object) -> str:
-    return _bounded_text(name, "Event name", MAX_EVENT_NAME_LENGTH)
+    """Any text Pusher takes, except what no database (NUL) or UTF-8 (a lone surrogate) holds."""
+    name = _bounded_text(name, "Event name", MAX_EVENT_NAME_LENGTH)
+    if "\x00" in name:
+        raise PusherValidationError("Event name may not contain a NUL character (U+0000).")
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError as err:
+        raise PusherValidationError(
+            f"Event name is not valid Unicode text (position {err.start}): {err.reason}."
+        ) from err
+    return name
 
 
 def validate_user_id(user_id: object) -> str:

@@ -103,6 +103,10 @@ def test_bad_events_fail_at_save_time(settings: Any) -> None:
         trigger_on_commit("private-a", "e", "raw \x00 text")
     with pytest.raises(PusherValidationError, match="Unicode"):
         trigger_on_commit("private-a", "e", {"text": "lone \ud800 surrogate"})
+    with pytest.raises(PusherValidationError, match="Event name may not contain a NUL"):
+        trigger_on_commit("private-a", "e\x00", {})
+    with pytest.raises(PusherValidationError, match="Event name is not valid Unicode"):
+        trigger_on_commit("private-a", "e\udfff", {})
     big = {"text": "x" * 10_200}  # under 10 KB as JSON, over it with the event id
     with pytest.raises(PusherValidationError, match="bytes"):
         trigger_on_commit("private-a", "e", big)
