@@ -206,8 +206,21 @@ def free_after(channels: Collection[str], after: int, using: str) -> bool:
     return _exists(using, condition, [*channels, after])
 
 
+#: PostgreSQL: this statement's own commit does not wait for the WAL flush (``set_config``
+#: with ``is_local``: only this transaction, safe behind a transaction-pooling pgbouncer).
+_RELAXED = " FROM (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed"
+
+
 def mark_sent(ids: Sequence[int], tokens: Collection[Any], using: str, now: datetime) -> int:
-    """Mark the rows of ``ids`` leased to ``tokens`` sent at ``now``; how many were."""
+    """Mark the rows of ``ids`` leased to ``tokens`` sent at ``now``; how many were.
+
+    On PostgreSQL, outside a caller's transaction, the mark commits without
+    waiting for its WAL flush: a third of the statement's time on loopback.
+    The events were committed durably when they were written; a crash in the
+    next fraction of a second (``wal_writer_delay``) can only lose marks, the
+    newest ones (the WAL is replayed in order), and an unmarked row is sent
+    again with the same id once its lease runs out: at least once, as always.
+    """
     if connections[using].vendor not in VENDORS:
         return int(
             Delivery.objects.using(using)
@@ -223,10 +236,13 @@ def mark_sent(ids: Sequence[int], tokens: Collection[Any], using: str, now: date
         )
     connection = connections[using]
     token_field, sent_field = _field("lease_token"), _field("sent_at")
+    relaxed = (
+        _RELAXED if connection.vendor == "postgresql" and not connection.in_atomic_block else ""
+    )
     # Only names quoted by the backend and placeholders: the values travel as parameters.
     statement = (
         "UPDATE {table} SET {status} = 'sent', {sent_at} = %s, {attempts} = {attempts} + 1, "  # noqa: S608
-        "{error} = '', {lease_token} = NULL, {lease_until} = NULL "
+        f"{{error}} = '', {{lease_token}} = NULL, {{lease_until}} = NULL{relaxed} "
         f"WHERE {{id}} IN ({_placeholders(ids)}) AND {{lease_token}} IN ({_placeholders(tokens)})"
     ).format(**_names(using))
     params = [

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from django.contrib.admin import site
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -187,3 +187,24 @@ def test_every_statement_of_the_delivery_path_and_the_admin_reads_an_index(
         if (scans := _full_scans(sql))
     }
     assert scans == {}, "\n".join(scans)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_marking_sent_outside_a_transaction_relaxes_only_its_own_commit() -> None:
+    """On PostgreSQL the relay's mark-sent waits for no WAL flush, and the session keeps its own."""
+    if connection.vendor != "postgresql":
+        pytest.skip("synchronous_commit is PostgreSQL's")
+    token = uuid.uuid4()
+    ids = add("private-a", 3, lease_token=token, lease_until=timezone.now() + timedelta(minutes=1))
+    with CaptureQueriesContext(connection) as captured:
+        assert statements.mark_sent(ids, {token}, DB, timezone.now()) == 3
+    (sql,) = [q["sql"] for q in captured.captured_queries]
+    assert "set_config('synchronous_commit', 'off', true)" in sql
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone() == ("on",)
+    assert set(Delivery.objects.values_list("status", flat=True)) == {SENT}
+    with transaction.atomic(), CaptureQueriesContext(connection) as inside:
+        assert _full_scans(sql) == []
+        statements.mark_sent(ids, {token}, DB, timezone.now())  # a caller's transaction: as is
+    assert "set_config" not in inside.captured_queries[-1]["sql"]
