@@ -16,7 +16,7 @@ echo "== mypy"; .venv/bin/mypy
 echo "== migrations"; .venv/bin/python manage.py makemigrations --check --dry-run
 echo "== docs (mkdocs build --strict, executed examples)"; scripts/docs.sh
 # The SQLite run waits on servers and Chromium most of the time: beside the matrix, which runs
-# two environments at a time. Its output follows the matrix's summary lines.
+# three environments at a time. Its output follows the matrix's summary lines.
 django=$(.venv/bin/python -c 'import django; print(django.__version__)')
 echo "== matrix (tox.ini); beside it, pytest on SQLite (Django $django)"
 # The reconnect storm (500 clients, gunicorn) runs on PostgreSQL, in the matrix. Job control
