@@ -215,7 +215,7 @@ def mark_sent(ids: Sequence[int], tokens: Collection[Any], using: str, now: date
     """Mark the rows of ``ids`` leased to ``tokens`` sent at ``now``; how many were.
 
     On PostgreSQL, outside a caller's transaction, the mark commits without
-    waiting for its WAL flush: a third of the statement's time on loopback.
+    waiting for its WAL flush, in about a third of the time on loopback.
     The events were committed durably when they were written; a crash in the
     next fraction of a second (``wal_writer_delay``) can only lose marks, the
     newest ones (the WAL is replayed in order), and an unmarked row is sent
