@@ -17,6 +17,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from . import crypto, safe_json
 from .channels import is_encrypted
 from .exceptions import PusherValidationError, UnsafeJSON
+from .validation import utf8
 
 
 def serialize(data: Any) -> str:
@@ -82,12 +83,7 @@ def sent_size(channels: Sequence[str], encoded: str, *, master_key: bytes | None
     no master key).
     """
     encrypted = _encrypted_channel(channels, master_key)
-    try:
-        size = len(encoded.encode("utf-8"))
-    except UnicodeEncodeError as err:  # a lone surrogate: no database or server takes it
-        raise PusherValidationError(
-            f"Event data is not valid Unicode text (position {err.start}): {err.reason}."
-        ) from err
+    size = len(utf8(encoded, "Event data"))
     return crypto.encrypted_size(size) if encrypted is not None else size
 
 

@@ -61,17 +61,22 @@ def _bounded_text(value: object, what: str, limit: int) -> str:
     return value
 
 
+def utf8(text: str, what: str) -> bytes:
+    """``text`` as UTF-8; a lone surrogate, which no database or server takes, is refused."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as err:
+        raise PusherValidationError(
+            f"{what} is not valid Unicode text (position {err.start}): {err.reason}."
+        ) from err
+
+
 def validate_event_name(name: object) -> str:
     """Any text Pusher takes, except what no database (NUL) or UTF-8 (a lone surrogate) holds."""
     name = _bounded_text(name, "Event name", MAX_EVENT_NAME_LENGTH)
     if "\x00" in name:
         raise PusherValidationError("Event name may not contain a NUL character (U+0000).")
-    try:
-        name.encode("utf-8")
-    except UnicodeEncodeError as err:
-        raise PusherValidationError(
-            f"Event name is not valid Unicode text (position {err.start}): {err.reason}."
-        ) from err
+    utf8(name, "Event name")
     return name
 
 

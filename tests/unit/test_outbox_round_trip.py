@@ -25,6 +25,8 @@ from pusher_django.outbox import make_event, trigger_on_commit
 
 pytestmark = pytest.mark.django_db
 
+#: Any code point, lone surrogates and NUL included.
+_any = st.characters(exclude_categories=())
 _prefixes = st.sampled_from(["", "private-", "private-encrypted-", "presence-"])
 _channels = st.builds(str.__add__, _prefixes, st.from_regex(r"\A[A-Za-z0-9_\-=@,.;]{1,30}\Z"))
 _json = st.recursive(
@@ -32,17 +34,14 @@ _json = st.recursive(
     | st.booleans()
     | st.integers(-(2**63), 2**63)
     | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(st.characters(exclude_categories=()), max_size=20),
+    | st.text(_any, max_size=20),
     lambda children: (
         st.lists(children, max_size=4)
-        | st.dictionaries(
-            st.text(st.characters(exclude_categories=()), max_size=8), children, max_size=4
-        )
+        | st.dictionaries(st.text(_any, max_size=8), children, max_size=4)
     ),
     max_leaves=12,
 )
-#: Any code point, lone surrogates and NUL included.
-_text = st.text(st.characters(exclude_categories=()), max_size=30)
+_text = st.text(_any, max_size=30)
 _events = st.tuples(
     st.lists(_channels, min_size=1, max_size=3, unique=True),
     _text.filter(bool),
