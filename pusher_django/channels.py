@@ -9,6 +9,7 @@ name an app may trigger on (send-to-user); nobody subscribes to it by name.
 
 from __future__ import annotations
 
+import functools
 import re
 from enum import Enum
 
@@ -81,6 +82,16 @@ def validate_channel_name(name: object, *, allow_server_to_user: bool = False) -
     """Return ``name`` if it is a valid channel name, else raise with the reason."""
     if not isinstance(name, str) or not name:
         raise PusherValidationError(f"Channel name must be a non-empty string, got {name!r}.")
+    return _validated(name, allow_server_to_user)
+
+
+@functools.lru_cache(maxsize=4096)
+def _validated(name: str, allow_server_to_user: bool) -> str:
+    """Remembered: every broadcasting save validates the same few names again.
+
+    Only valid names are kept (a raised error is not cached), and the size
+    bounds what a stream of distinct names can hold.
+    """
     if len(name) > MAX_CHANNEL_NAME_LENGTH:
         raise PusherValidationError(
             f"Channel name is {len(name)} characters long; "

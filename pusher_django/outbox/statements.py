@@ -153,8 +153,10 @@ def _prepared(
     """Each row's values as the database takes them, in the order of ``fields``.
 
     The event's own columns are strings and booleans already checked at save
-    time, taken as they are; the shared ones are prepared once per write (as
-    JSON values for ``json_to_recordset``: a UUID or a time as its text).
+    time, taken as they are; the shared ones are prepared once per write. For
+    ``json_to_recordset`` they become JSON values (a UUID or a time as its
+    text) directly: Django's preparation of them changes nothing on
+    PostgreSQL and cost 40 µs per broadcast.
     """
     shared_fields = fields[len(_EVENT_FIELDS) :]
     prepared: dict[int, list[Any]] = {}
@@ -162,10 +164,11 @@ def _prepared(
     def common(shared: Mapping[str, Any]) -> list[Any]:
         found = prepared.get(id(shared))
         if found is None:
-            pairs = zip(shared_fields, shared.values(), strict=True)
-            found = [field.get_db_prep_save(value, connection) for field, value in pairs]
             if as_json:
-                found = [_json_value(value) for value in found]
+                found = [_json_value(value) for value in shared.values()]
+            else:
+                pairs = zip(shared_fields, shared.values(), strict=True)
+                found = [field.get_db_prep_save(value, connection) for field, value in pairs]
             prepared[id(shared)] = found
         return found
 
