@@ -63,6 +63,10 @@ DATABASES = {
         or f"sqlite:///{os.environ.get('DEMO_DB', BASE_DIR / 'db.sqlite3')}"
     )
 }
+# The same database through pusher_django's backend: one outbox INSERT per transaction.
+DATABASES["default"]["ENGINE"] = DATABASES["default"]["ENGINE"].replace(
+    "django.db.backends.", "pusher_django.db."
+)
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # The web process, the Celery worker and the relay share the file: wait for locks.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20

@@ -15,9 +15,10 @@ class PusherDjangoConfig(AppConfig):
         from django.utils.module_loading import autodiscover_modules
 
         from . import reporting, user_connections
-        from .checks import check_settings
+        from .checks import check_outbox_databases, check_settings
 
         checks.register(check_settings, "pusher")
+        checks.register(check_outbox_databases, "pusher", deploy=True)
         reporting.install_log_filter()
         user_connections.connect()
         autodiscover_modules("pusher_channels")

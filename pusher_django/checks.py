@@ -1,4 +1,4 @@
-"""``manage.py check`` for the Pusher settings.
+"""``manage.py check`` for the Pusher settings, and ``check --deploy`` for the outbox's databases.
 
 The rules live in :func:`pusher_django.conf.find_problems`, shared with
 :func:`~pusher_django.conf.get_config`, so the checks and the runtime never
@@ -10,11 +10,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core import checks
+from django.db import connections, router
 
 from .conf import find_problems
+from .conf.codes import ONE_INSERT_PER_SAVE
 
-__all__ = ["check_settings"]
+__all__ = ["check_outbox_databases", "check_settings"]
+
+#: Django's backends and pusher_django's backend of the same database.
+FLUSHING_ENGINES = {
+    f"django.db.backends.{name}": f"pusher_django.db.{name}"
+    for name in ("postgresql", "sqlite3", "mysql")
+}
 
 
 def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
@@ -22,4 +31,36 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
     for problem in find_problems():
         kind = checks.Error if problem.level == "error" else checks.Warning
         messages.append(kind(problem.message, hint=problem.hint, id=problem.id))
+    return messages
+
+
+def check_outbox_databases(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Production advice: each broadcast through Django's own backend is one more round trip.
+
+    A deploy check, because the default works, only slower: a transaction of
+    ten saves then runs ten outbox ``INSERT`` statements instead of one
+    (measured on PostgreSQL: 2.2-2.5x the plain save instead of 1.5-1.9x).
+    """
+    from pusher_django.db import OutboxFlushMixin
+    from pusher_django.models import Delivery
+
+    messages: list[checks.CheckMessage] = []
+    for alias in settings.DATABASES:
+        if not router.allow_migrate_model(alias, Delivery):
+            continue
+        if isinstance(connections[alias], OutboxFlushMixin):
+            continue
+        engine = settings.DATABASES[alias].get("ENGINE", "")
+        flushing = FLUSHING_ENGINES.get(engine)
+        hint = (
+            f"Set DATABASES[{alias!r}]['ENGINE'] to {flushing!r}."
+            if flushing
+            else "Put pusher_django.db.OutboxFlushMixin in front of its backend's "
+            "DatabaseWrapper and name that module as ENGINE."
+        )
+        message = (
+            f"DATABASES[{alias!r}] ({engine}) writes the outbox with one INSERT per broadcast; "
+            "pusher_django's backend writes a transaction's events in one, before the commit."
+        )
+        messages.append(checks.Warning(message, hint=hint, id=ONE_INSERT_PER_SAVE.id))
     return messages

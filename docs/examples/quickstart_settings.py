@@ -2,6 +2,8 @@
 
 INSTALLED_APPS = [..., "pusher_django"]
 MIDDLEWARE = [..., "pusher_django.middleware.SocketIdMiddleware"]
+# Your database's backend with the outbox written once per transaction (or .sqlite3, .mysql).
+DATABASES["default"]["ENGINE"] = "pusher_django.db.postgresql"
 
 PUSHER = {
     "APP_ID": "123456",

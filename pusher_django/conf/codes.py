@@ -67,6 +67,9 @@ SECRET_IN_REPORTS = _warning(3, "the `PUSHER_URL` secret would show in Django's 
 SMALL_REFERENCE_LIMIT = _warning(
     4, '`OUTBOX["MAX_REFERENCE_BYTES"]` is not above `MAX_PAYLOAD_BYTES`'
 )
+ONE_INSERT_PER_SAVE = _warning(
+    5, "a database that holds the outbox writes it once per broadcast, not once per transaction"
+)
 
 #: Every code, in id order (errors, then warnings).
 CODES: tuple[Code, ...] = tuple(

@@ -274,3 +274,47 @@ def test_the_silencing_example_of_the_checks_page_silences(settings, capsys):
     settings.SILENCED_SYSTEM_CHECKS = example["SILENCED_SYSTEM_CHECKS"]
     call_command("check")
     assert "pusher_django.W002" not in capsys.readouterr().err
+
+
+class _OutboxElsewhere:
+    """A router that keeps the outbox table out of ``default``."""
+
+    def allow_migrate(self, db, app_label, **hints):
+        return False if app_label == "pusher_django" else None
+
+
+def test_the_deploy_check_names_pusher_djangos_backend_for_djangos_own():
+    from django.db import connections
+
+    from pusher_django.checks import FLUSHING_ENGINES, check_outbox_databases
+    from pusher_django.db import OutboxFlushMixin
+
+    found = [m for m in check_outbox_databases() if "'default'" in m.msg]
+    engine = connections["default"].settings_dict["ENGINE"]
+    if isinstance(connections["default"], OutboxFlushMixin):  # TEST_OUTBOX_FLUSH=1 lines
+        assert found == []
+        assert engine.startswith("pusher_django.db.")
+    else:
+        assert [m.id for m in found] == ["pusher_django.W005"]
+        ours = FLUSHING_ENGINES[engine]
+        assert found[0].hint == f"Set DATABASES['default']['ENGINE'] to {ours!r}."
+
+
+def test_the_deploy_check_skips_a_database_the_outbox_table_is_not_in(settings):
+    from pusher_django.checks import check_outbox_databases
+
+    settings.DATABASE_ROUTERS = [f"{__name__}._OutboxElsewhere"]
+    assert not [m for m in check_outbox_databases() if "'default'" in m.msg]
+
+
+def test_the_backend_advice_is_given_by_check_deploy_only(settings, capsys):
+    from django.db import connections
+
+    from pusher_django.db import OutboxFlushMixin
+
+    settings.PUSHER = GOOD
+    call_command("check")
+    assert "pusher_django.W005" not in capsys.readouterr().err
+    call_command("check", "--deploy")
+    advised = "pusher_django.W005" in capsys.readouterr().err
+    assert advised is not isinstance(connections["default"], OutboxFlushMixin)

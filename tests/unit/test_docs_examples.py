@@ -113,7 +113,8 @@ def test_the_full_settings_example_is_valid_and_says_the_defaults():
 
 
 def test_the_quickstart_settings_are_valid():
-    settings = run("quickstart_settings.py")
+    settings = run("quickstart_settings.py", DATABASES={"default": {"ENGINE": "postgresql"}})
+    assert settings["DATABASES"]["default"]["ENGINE"] == "pusher_django.db.postgresql"
     assert "pusher_django" in settings["INSTALLED_APPS"]
     assert "pusher_django.middleware.SocketIdMiddleware" in settings["MIDDLEWARE"]
     assert _problems(settings["PUSHER"]) == []

@@ -4,6 +4,10 @@ import os
 INSTALLED_APPS += ["pusher_django", "board"]
 MIDDLEWARE += ["pusher_django.middleware.SocketIdMiddleware"]
 
+# Django's SQLite backend with pusher_django's outbox writing in front: a transaction's
+# events are written in one INSERT, just before it commits (.postgresql and .mysql too).
+DATABASES["default"]["ENGINE"] = "pusher_django.db.sqlite3"
+
 # pusher-js, installed by npm, served as static files
 STATICFILES_DIRS = [("pusher-js", BASE_DIR / "node_modules" / "pusher-js" / "dist" / "web")]
 
