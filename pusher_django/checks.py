@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core import checks
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, router
 
 from .conf import find_problems
@@ -48,7 +49,8 @@ def check_outbox_databases(app_configs: Any = None, **kwargs: Any) -> list[check
     for alias in settings.DATABASES:
         if not router.allow_migrate_model(alias, Delivery):
             continue
-        if isinstance(connections[alias], OutboxFlushMixin):
+        connection = _connection(alias)
+        if connection is None or isinstance(connection, OutboxFlushMixin):
             continue
         engine = settings.DATABASES[alias].get("ENGINE", "")
         flushing = FLUSHING_ENGINES.get(engine)
@@ -64,3 +66,10 @@ def check_outbox_databases(app_configs: Any = None, **kwargs: Any) -> list[check
         )
         messages.append(checks.Warning(message, hint=hint, id=ONE_INSERT_PER_SAVE.id))
     return messages
+
+
+def _connection(alias: str) -> Any:
+    try:
+        return connections[alias]
+    except ImproperlyConfigured:  # an ENGINE that does not load: Django reports it
+        return None

@@ -318,3 +318,12 @@ def test_the_backend_advice_is_given_by_check_deploy_only(settings, capsys):
     call_command("check", "--deploy")
     advised = "pusher_django.W005" in capsys.readouterr().err
     assert advised is not isinstance(connections["default"], OutboxFlushMixin)
+
+
+def test_the_deploy_check_leaves_a_backend_that_does_not_load_to_django(monkeypatch):
+    from django.conf import settings as django_settings
+
+    from pusher_django.checks import check_outbox_databases
+
+    monkeypatch.setitem(django_settings.DATABASES, "broken", {"ENGINE": "no.such.backend"})
+    assert not [m for m in check_outbox_databases() if "'broken'" in m.msg]
