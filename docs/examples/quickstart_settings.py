@@ -2,8 +2,11 @@
 
 INSTALLED_APPS = [..., "pusher_django"]
 MIDDLEWARE = [..., "pusher_django.middleware.SocketIdMiddleware"]
-# Your database's backend with the outbox written once per transaction (or .sqlite3, .mysql).
-DATABASES["default"]["ENGINE"] = "pusher_django.db.postgresql"
+# The same database, its outbox written once per transaction: django.db.backends.postgresql
+# becomes pusher_django.db.postgresql (.sqlite3 and .mysql alike).
+DATABASES["default"]["ENGINE"] = DATABASES["default"]["ENGINE"].replace(
+    "django.db.backends.", "pusher_django.db."
+)
 
 PUSHER = {
     "APP_ID": "123456",

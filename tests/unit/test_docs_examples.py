@@ -113,8 +113,11 @@ def test_the_full_settings_example_is_valid_and_says_the_defaults():
 
 
 def test_the_quickstart_settings_are_valid():
-    settings = run("quickstart_settings.py", DATABASES={"default": {"ENGINE": "postgresql"}})
-    assert settings["DATABASES"]["default"]["ENGINE"] == "pusher_django.db.postgresql"
+    for vendor in ("postgresql", "sqlite3", "mysql"):
+        databases = {"default": {"ENGINE": f"django.db.backends.{vendor}"}}
+        default = run("quickstart_settings.py", DATABASES=databases)["DATABASES"]["default"]
+        assert default["ENGINE"] == f"pusher_django.db.{vendor}"
+    settings = run("quickstart_settings.py", DATABASES={"default": {"ENGINE": "x"}})
     assert "pusher_django" in settings["INSTALLED_APPS"]
     assert "pusher_django.middleware.SocketIdMiddleware" in settings["MIDDLEWARE"]
     assert _problems(settings["PUSHER"]) == []
