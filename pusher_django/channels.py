@@ -82,11 +82,12 @@ def validate_channel_name(name: object, *, allow_server_to_user: bool = False) -
     """Return ``name`` if it is a valid channel name, else raise with the reason."""
     if not isinstance(name, str) or not name:
         raise PusherValidationError(f"Channel name must be a non-empty string, got {name!r}.")
-    return _validated(name, allow_server_to_user)
+    _check(name, bool(allow_server_to_user))
+    return name
 
 
 @functools.lru_cache(maxsize=4096)
-def _validated(name: str, allow_server_to_user: bool) -> str:
+def _check(name: str, allow_server_to_user: bool) -> None:
     """Remembered: every broadcasting save validates the same few names again.
 
     Only valid names are kept (a raised error is not cached), and the size
@@ -105,7 +106,7 @@ def _validated(name: str, allow_server_to_user: bool) -> str:
         rest = name[len(SERVER_TO_USER_PREFIX) :]
         if not _NAME_RE.match(rest):
             raise PusherValidationError(f"Invalid user id in channel name {name!r}.")
-        return name
+        return
     if not _NAME_RE.match(name):
         raise PusherValidationError(
             f"Invalid channel name {name!r}: only letters, digits and _ - = @ , . ; are allowed."
@@ -113,7 +114,6 @@ def _validated(name: str, allow_server_to_user: bool) -> str:
     kind = channel_kind(name)
     if kind is not ChannelKind.PUBLIC and len(name) == len(kind.value):
         raise PusherValidationError(f"Channel name {name!r} is only a prefix.")
-    return name
 
 
 def is_presence(name: str) -> bool:

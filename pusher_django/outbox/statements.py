@@ -15,7 +15,6 @@ from __future__ import annotations
 import functools
 import json
 import operator
-import uuid
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -179,11 +178,12 @@ _event_values = operator.attrgetter(*_EVENT_FIELDS)
 
 
 def _json_value(value: Any) -> Any:
-    if isinstance(value, uuid.UUID):
-        return str(value)
+    """A shared column's value as JSON; a text column's other values as ``str()``, as Django."""
+    if value is None or isinstance(value, str):
+        return value
     if isinstance(value, datetime):
         return value.isoformat()
-    return value
+    return str(value)  # a UUID, or what an overridden coalesce_key() returned
 
 
 def others_before(ids: Collection[int], channels: Collection[str], using: str) -> bool:

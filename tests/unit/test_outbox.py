@@ -472,3 +472,11 @@ def test_tasks_waiting_for_the_same_retry_schedule_one_wake_up(
     for _ in range(5):
         tasks._wake_at(relay.next_due(), "default")
     assert handoffs == [("pusher_django.deliver_outbox", "default")]
+
+
+@pytest.mark.parametrize("value", [None, "note:1", b"note:1", ("note", 1), 7, True])
+def test_a_coalesce_key_becomes_the_text_django_would_store(value: Any) -> None:
+    """PostgreSQL's JSON insert skips Django's field preparation: the text must not change."""
+    from pusher_django.outbox.statements import _json_value
+
+    assert _json_value(value) == Delivery._meta.get_field("coalesce_key").get_prep_value(value)
