@@ -327,3 +327,16 @@ def test_the_deploy_check_leaves_a_backend_that_does_not_load_to_django(monkeypa
 
     monkeypatch.setitem(django_settings.DATABASES, "broken", {"ENGINE": "no.such.backend"})
     assert not [m for m in check_outbox_databases() if "'broken'" in m.msg]
+
+
+def test_the_deploy_check_leaves_out_a_replica_and_the_dummy_backend(monkeypatch):
+    from django.conf import settings as django_settings
+
+    from pusher_django.checks import check_outbox_databases
+
+    replica = {"ENGINE": "django.db.backends.sqlite3", "TEST": {"MIRROR": "default"}}
+    monkeypatch.setitem(django_settings.DATABASES, "replica", replica)
+    monkeypatch.setitem(django_settings.DATABASES, "none", {"ENGINE": "django.db.backends.dummy"})
+    named = " ".join(m.msg for m in check_outbox_databases())
+    assert "'replica'" not in named
+    assert "'none'" not in named
