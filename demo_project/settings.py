@@ -64,9 +64,9 @@ DATABASES = {
     )
 }
 # The same database through pusher_django's backend: one outbox INSERT per transaction.
-DATABASES["default"]["ENGINE"] = DATABASES["default"]["ENGINE"].replace(
-    "django.db.backends.", "pusher_django.db."
-)
+_VENDOR = DATABASES["default"]["ENGINE"].removeprefix("django.db.backends.")
+if _VENDOR in ("postgresql", "sqlite3", "mysql"):
+    DATABASES["default"]["ENGINE"] = f"pusher_django.db.{_VENDOR}"
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # The web process, the Celery worker and the relay share the file: wait for locks.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20

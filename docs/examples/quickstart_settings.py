@@ -2,8 +2,10 @@
 
 INSTALLED_APPS = [..., "pusher_django"]
 MIDDLEWARE = [..., "pusher_django.middleware.SocketIdMiddleware"]
-# The same database, its outbox written once per transaction: django.db.backends.postgresql
-# becomes pusher_django.db.postgresql (.sqlite3 and .mysql alike).
+
+# After DATABASES: the same database, its outbox written once per transaction.
+# django.db.backends.postgresql becomes pusher_django.db.postgresql, and .sqlite3 and
+# .mysql alike; for any other backend, see "Write the outbox once per transaction".
 DATABASES["default"]["ENGINE"] = DATABASES["default"]["ENGINE"].replace(
     "django.db.backends.", "pusher_django.db."
 )
