@@ -13,6 +13,8 @@ from typing import Any
 
 import dj_database_url
 
+from pusher_django.db import flushing_engine
+
 BASE_DIR = Path(__file__).resolve().parent
 ROOT_DIR = BASE_DIR.parent
 
@@ -64,9 +66,7 @@ DATABASES = {
     )
 }
 # The same database through pusher_django's backend: one outbox INSERT per transaction.
-_VENDOR = DATABASES["default"]["ENGINE"].removeprefix("django.db.backends.")
-if _VENDOR in ("postgresql", "sqlite3", "mysql"):
-    DATABASES["default"]["ENGINE"] = f"pusher_django.db.{_VENDOR}"
+DATABASES["default"]["ENGINE"] = flushing_engine(DATABASES["default"]["ENGINE"])
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # The web process, the Celery worker and the relay share the file: wait for locks.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20

@@ -19,12 +19,6 @@ from .conf.codes import ONE_INSERT_PER_SAVE
 
 __all__ = ["check_outbox_databases", "check_settings"]
 
-#: Django's backends and pusher_django's backend of the same database.
-FLUSHING_ENGINES = {
-    f"django.db.backends.{name}": f"pusher_django.db.{name}"
-    for name in ("postgresql", "sqlite3", "mysql")
-}
-
 
 def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     messages: list[checks.CheckMessage] = []
@@ -42,7 +36,7 @@ def check_outbox_databases(app_configs: Any = None, **kwargs: Any) -> list[check
     (measured on PostgreSQL: up to 2.7x the plain save instead of under 2x).
     A replica (``TEST["MIRROR"]``) is left out: it never writes the outbox.
     """
-    from pusher_django.db import OutboxFlushMixin
+    from pusher_django.db import OutboxFlushMixin, flushing_engine
     from pusher_django.models import Delivery
 
     messages: list[checks.CheckMessage] = []
@@ -56,10 +50,10 @@ def check_outbox_databases(app_configs: Any = None, **kwargs: Any) -> list[check
         connection = _connection(alias)
         if connection is None or isinstance(connection, OutboxFlushMixin):
             continue
-        flushing = FLUSHING_ENGINES.get(engine)
+        flushing = flushing_engine(engine)
         hint = (
             f"Set DATABASES[{alias!r}]['ENGINE'] to {flushing!r}."
-            if flushing
+            if flushing != engine
             else "Put pusher_django.db.OutboxFlushMixin in front of its backend's "
             "DatabaseWrapper and name that module as ENGINE."
         )

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from tests.support.flush_alias import flush_engine
+from pusher_django.db import flushing_engine
 
 SECRET_KEY = "tests-only-not-secret"
 DEBUG = False
@@ -46,7 +46,7 @@ DATABASES = {
 # TEST_OUTBOX_FLUSH=1: the same database through pusher_django's backend, which writes a
 # transaction's outbox rows just before it commits (pusher_django.db).
 if os.environ.get("TEST_OUTBOX_FLUSH"):
-    DATABASES["default"]["ENGINE"] = flush_engine(DATABASES["default"]["ENGINE"])
+    DATABASES["default"]["ENGINE"] = flushing_engine(DATABASES["default"]["ENGINE"])
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["OPTIONS"] = {"timeout": 20}
     DATABASES["default"]["TEST"] = {"NAME": str(_OUTPUT / f"test-{os.getpid()}.sqlite3")}

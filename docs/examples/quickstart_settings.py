@@ -1,14 +1,14 @@
 """The settings of "add it to an existing project" (docs/how-to/existing-project.md)."""
 
+from pusher_django.db import flushing_engine
+
 INSTALLED_APPS = [..., "pusher_django"]
 MIDDLEWARE = [..., "pusher_django.middleware.SocketIdMiddleware"]
 
 # After DATABASES: the same database, its outbox written once per transaction.
 # django.db.backends.postgresql becomes pusher_django.db.postgresql, and .sqlite3 and
-# .mysql alike; for any other backend, see "Write the outbox once per transaction".
-DATABASES["default"]["ENGINE"] = DATABASES["default"]["ENGINE"].replace(
-    "django.db.backends.", "pusher_django.db."
-)
+# .mysql alike; any other backend is kept (see "Write the outbox once per transaction").
+DATABASES["default"]["ENGINE"] = flushing_engine(DATABASES["default"]["ENGINE"])
 
 PUSHER = {
     "APP_ID": "123456",

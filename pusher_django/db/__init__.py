@@ -10,8 +10,9 @@ savepoint rolled back drops its own), and any query through
 ``Delivery.objects`` writes them first, so the ORM sees them as before.
 
 Use ``pusher_django.db.postgresql``, ``pusher_django.db.sqlite3`` or
-``pusher_django.db.mysql`` as ``ENGINE``, or put the mixin in front of another
-backend's ``DatabaseWrapper``.
+``pusher_django.db.mysql`` as ``ENGINE`` (:func:`flushing_engine` names the
+one for Django's), or put the mixin in front of another backend's
+``DatabaseWrapper``.
 """
 
 from __future__ import annotations
@@ -21,10 +22,26 @@ from typing import Any
 from django.db import DatabaseError, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-__all__ = ["OutboxFlushMixin", "flush_outbox_rows"]
+__all__ = ["OutboxFlushMixin", "flush_outbox_rows", "flushing_engine"]
 
 #: Rows kept in memory before they are written without waiting for the commit.
 MAX_BUFFERED = 1000
+#: Django's backends that pusher_django ships again with the mixin in front.
+VENDORS = ("postgresql", "sqlite3", "mysql")
+_DJANGO = "django.db.backends."
+
+
+def flushing_engine(engine: str) -> str:
+    """pusher_django's backend of the database Django's ``engine`` reaches; else ``engine``.
+
+    Meant for settings (``DATABASES["default"]["ENGINE"] = flushing_engine(...)``):
+    this module reads no setting and imports no model. Another backend comes
+    back unchanged, for ``check --deploy`` to point at the mixin.
+    """
+    vendor = engine.removeprefix(_DJANGO)
+    if engine.startswith(_DJANGO) and vendor in VENDORS:
+        return f"pusher_django.db.{vendor}"
+    return engine
 
 
 class OutboxFlushMixin(BaseDatabaseWrapper):

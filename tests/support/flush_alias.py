@@ -10,14 +10,11 @@ from __future__ import annotations
 FLUSH = "flush"
 
 
-def flush_engine(engine: str) -> str:
-    """pusher_django's backend in place of Django's ``engine``."""
-    return engine.replace("django.db.backends.", "pusher_django.db.")
-
-
 def add_flush_alias() -> str:
     from django.conf import settings
 
+    from pusher_django.db import flushing_engine
+
     default = settings.DATABASES["default"]
-    settings.DATABASES[FLUSH] = {**default, "ENGINE": flush_engine(default["ENGINE"])}
+    settings.DATABASES[FLUSH] = {**default, "ENGINE": flushing_engine(default["ENGINE"])}
     return FLUSH

@@ -117,6 +117,9 @@ def test_the_quickstart_settings_are_valid():
         databases = {"default": {"ENGINE": f"django.db.backends.{vendor}"}}
         default = run("quickstart_settings.py", DATABASES=databases)["DATABASES"]["default"]
         assert default["ENGINE"] == f"pusher_django.db.{vendor}"
+    oracle = {"default": {"ENGINE": "django.db.backends.oracle"}}
+    kept = run("quickstart_settings.py", DATABASES=oracle)["DATABASES"]["default"]["ENGINE"]
+    assert kept == "django.db.backends.oracle"  # no backend of ours: left for W005 to name
     settings = run("quickstart_settings.py", DATABASES={"default": {"ENGINE": "x"}})
     assert "pusher_django" in settings["INSTALLED_APPS"]
     assert "pusher_django.middleware.SocketIdMiddleware" in settings["MIDDLEWARE"]
